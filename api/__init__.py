@@ -1,0 +1,1 @@
+"""The HTTP API: writes turn requests into events on the log; reads query projections only."""

@@ -1,0 +1,95 @@
+"""The FastAPI application: clients created in the lifespan, routers, error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from api.auth import Passwords, TokenIssuer
+from api.body_limit import BodySizeLimit
+from api.problems import install_problem_handlers
+from api.publisher import EventPublisher
+from api.read_models import ReadModels
+from api.routes import health, sessions, tweets, users
+from api.services import ApiServices
+from domain.ids import MAX_NODE_ID, IdGenerator
+from projections.registry import PROJECTIONS
+from schemas import EventCodec
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NODE_COUNTER_KEY = "chirp:id-nodes"
+
+
+async def allocate_node_id(redis: Redis) -> int:
+    """A node id no other running process holds (up to 1,024 processes at once)."""
+    return int(await redis.incr(NODE_COUNTER_KEY)) % (MAX_NODE_ID + 1)
+
+
+def topics_read(settings: Settings) -> dict[str, frozenset[str]]:
+    return {
+        name: frozenset(settings.topic(family) for family in projection.topic_families)
+        for name, projection in PROJECTIONS.items()
+    }
+
+
+@asynccontextmanager
+async def services_for(settings: Settings) -> AsyncIterator[ApiServices]:
+    redis = Redis.from_url(settings.redis_dsn)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=0,
+    )
+    offsets = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
+    )
+    await producer.start()
+    await offsets.start()
+    try:
+        node_id = await allocate_node_id(redis)
+        log.info("API process holds id node %d", node_id)
+        yield ApiServices(
+            settings=settings,
+            redis=redis,
+            read_models=ReadModels(redis, topics_read(settings)),
+            publisher=EventPublisher(producer, EventCodec(), settings.topic),
+            offsets=offsets,
+            ids=IdGenerator(node_id),
+            tokens=TokenIssuer(settings.jwt_secret, settings.jwt_ttl_s),
+            passwords=Passwords(),
+        )
+    finally:
+        await offsets.stop()
+        await producer.stop()
+        await redis.aclose()
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with services_for(settings) as services:
+            app.state.services = services
+            yield
+
+    app = FastAPI(
+        title="Chirp",
+        version="1",
+        summary="An event-sourced social backend: writes go to Kafka, reads come from projections.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_problem_handlers(app)
+    for router in (health.router, users.router, sessions.router, tweets.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,29 @@
+"""The clients and collaborators the API's handlers use, built once at startup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aiokafka import AIOKafkaConsumer
+from redis.asyncio import Redis
+
+from api.auth import Passwords, TokenIssuer
+from api.publisher import EventPublisher
+from api.read_models import ReadModels
+from domain.ids import IdGenerator
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class ApiServices:
+    settings: Settings
+    redis: Redis
+    read_models: ReadModels
+    publisher: EventPublisher
+    offsets: AIOKafkaConsumer  # group-less consumer used only to read end offsets
+    ids: IdGenerator
+    tokens: TokenIssuer
+    passwords: Passwords

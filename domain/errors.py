@@ -1,0 +1,29 @@
+"""Errors the domain raises when a command breaks an invariant."""
+
+
+class DomainError(Exception):
+    """A command was refused; the message is safe to show to the client."""
+
+
+class InvalidTweetText(DomainError):
+    """Tweet text is empty, whitespace only, or longer than the limit."""
+
+
+class InvalidHandle(DomainError):
+    """A handle does not follow the handle rules."""
+
+
+class InvalidPassword(DomainError):
+    """A password is too short or too long."""
+
+
+class InvalidDisplayName(DomainError):
+    """A display name is too long or contains control characters."""
+
+
+class InvalidLocation(DomainError):
+    """A latitude or longitude is outside its range."""
+
+
+class ClockMovedBackwards(DomainError):
+    """The wall clock went backwards further than the id generator tolerates."""

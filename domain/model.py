@@ -1,0 +1,62 @@
+"""Decisions: check a command's invariants, then return the event it produces."""
+
+from __future__ import annotations
+
+import math
+
+from domain.commands import GeoPoint, PostTweet, RegisterUser
+from domain.errors import InvalidLocation
+from domain.events import TweetPosted, UserRegistered
+from domain.text import (
+    check_display_name,
+    check_handle,
+    check_password,
+    extract_hashtags,
+    extract_mentions,
+    normalize_tweet_text,
+)
+
+
+def validate_registration(command: RegisterUser) -> RegisterUser:
+    """The command with its display name normalised; raises if any field breaks a rule."""
+    handle = check_handle(command.handle)
+    check_password(command.password)
+    display_name = check_display_name(command.display_name or handle) or handle
+    return RegisterUser(handle=handle, password=command.password, display_name=display_name)
+
+
+def register_user(
+    command: RegisterUser, *, user_id: int, password_hash: str, now_ms: int
+) -> UserRegistered:
+    valid = validate_registration(command)
+    return UserRegistered(
+        user_id=user_id,
+        handle=valid.handle,
+        display_name=valid.display_name or valid.handle,
+        password_hash=password_hash,
+        registered_at_ms=now_ms,
+    )
+
+
+def check_location(location: GeoPoint) -> GeoPoint:
+    if not (math.isfinite(location.lat) and -90.0 <= location.lat <= 90.0):
+        raise InvalidLocation("lat must be within -90..90")
+    if not (math.isfinite(location.lon) and -180.0 <= location.lon <= 180.0):
+        raise InvalidLocation("lon must be within -180..180")
+    return location
+
+
+def post_tweet(command: PostTweet, *, tweet_id: int, now_ms: int) -> TweetPosted:
+    text = normalize_tweet_text(command.text)
+    return TweetPosted(
+        tweet_id=tweet_id,
+        author_id=command.author_id,
+        text=text,
+        created_at_ms=now_ms,
+        reply_to=command.reply_to,
+        quote_of=command.quote_of,
+        media_ids=tuple(dict.fromkeys(command.media_ids)),
+        location=check_location(command.location) if command.location else None,
+        hashtags=extract_hashtags(text),
+        mentions=extract_mentions(text),
+    )

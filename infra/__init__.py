@@ -1,0 +1,1 @@
+"""Wiring: settings, local Kafka and Redis, topic administration, the `chirp` CLI, replay."""

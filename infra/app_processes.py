@@ -1,0 +1,105 @@
+"""Chirp's own processes, the Faust worker and the API, managed like the local servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from redis import Redis
+
+from infra.local_services import LocalService
+from infra.settings import Settings
+from streams.heartbeat import heartbeat_key
+
+PROBE_TIMEOUT_S = 1.0
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The process environment that gives a child process these exact settings."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump(mode="json").items():
+        if value is not None:
+            env[f"CHIRP_{name.upper()}"] = str(value)
+    return env
+
+
+class WorkerProcess(LocalService):
+    """A Faust worker running every projection agent (`chirp worker`)."""
+
+    def __init__(self, settings: Settings, data_dir: Path | None = None, index: int = 0) -> None:
+        self.name = f"worker-{index}"
+        super().__init__(settings, data_dir or settings.var_dir / "run")
+        self.index = index
+
+    def _ports(self) -> dict[int, str]:
+        return {}
+
+    def _prepare(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "infra.cli",
+            "worker",
+            "--data-dir",
+            str(self.settings.worker_dir / f"worker-{self.index}"),
+        ]
+
+    def _environment(self) -> dict[str, str]:
+        return settings_environment(self.settings)
+
+    def _answers(self) -> bool:
+        pid = self.pid()
+        if pid is None:
+            return False
+        with Redis.from_url(self.settings.redis_dsn, socket_timeout=PROBE_TIMEOUT_S) as redis:
+            return redis.get(heartbeat_key(f"{socket.gethostname()}:{pid}")) is not None
+
+
+class ApiProcess(LocalService):
+    """The HTTP API under uvicorn (uvloop, httptools), `settings.api_workers` processes."""
+
+    name = "api"
+
+    def __init__(self, settings: Settings, data_dir: Path | None = None) -> None:
+        super().__init__(settings, data_dir or settings.var_dir / "run")
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.api_host}:{self.settings.api_port}"
+
+    def _ports(self) -> dict[int, str]:
+        return {self.settings.api_port: "CHIRP_API_PORT"}
+
+    def _prepare(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "infra.asgi:create",
+            "--host",
+            self.settings.api_host,
+            "--port",
+            str(self.settings.api_port),
+            "--workers",
+            str(self.settings.api_workers),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+        ]
+
+    def _environment(self) -> dict[str, str]:
+        return settings_environment(self.settings)
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/readyz", timeout=PROBE_TIMEOUT_S) as reply:  # noqa: S310 - our own loopback URL
+                return bool(reply.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False

@@ -1,0 +1,239 @@
+"""The `chirp` command: run the stack, inspect it, and rebuild projections."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from redis import Redis
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from infra.app_processes import ApiProcess, WorkerProcess
+from infra.local_services import KafkaBroker, LocalService, RedisServer, ServiceStartError
+from infra.replay import projection_statuses, replay
+from infra.settings import Settings
+from infra.topics import ensure_topics
+from projections.registry import PROJECTIONS
+from streams.heartbeat import HEARTBEAT_PREFIX
+
+app = typer.Typer(help="Chirp: an event-sourced social backend.", no_args_is_help=True)
+console = Console()
+errors = Console(stderr=True)
+
+SUPERVISE_EVERY_S = 1.0
+
+
+def stack(settings: Settings) -> list[LocalService]:
+    """Every component in start order; they stop in reverse."""
+    return [
+        KafkaBroker(settings),
+        RedisServer(settings),
+        WorkerProcess(settings),
+        ApiProcess(settings),
+    ]
+
+
+def fail(message: str) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code=1)
+
+
+def start_stack(settings: Settings) -> list[LocalService]:
+    components = stack(settings)
+    started: list[LocalService] = []
+    try:
+        for component in components:
+            with console.status(f"starting {component.name} ..."):
+                component.start()
+                started.append(component)
+                component.wait_ready()
+                if isinstance(component, KafkaBroker):
+                    ensure_topics(settings, timeout=settings.startup_timeout_s)
+            console.print(f"[green]✓[/] {component.name} ready")
+    except ServiceStartError as error:
+        stop_stack(started)
+        raise fail(str(error)) from error
+    return components
+
+
+def stop_stack(components: list[LocalService]) -> None:
+    for component in reversed(components):
+        with console.status(f"stopping {component.name} ..."):
+            component.stop()
+
+
+def print_urls(settings: Settings) -> None:
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    console.print(
+        f"Chirp is up.\n  API      {api}\n  Docs     {api}/docs\n"
+        f"  Kafka    {settings.bootstrap_servers}\n  Redis    {settings.redis_dsn}"
+    )
+
+
+@app.command()
+def up(
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Return once healthy")] = False,
+) -> None:
+    """Start Kafka, Redis, the Faust worker and the API; Ctrl-C stops them all."""
+    settings = Settings()
+    components = start_stack(settings)
+    print_urls(settings)
+    if detach:
+        console.print("Stop it with [bold]chirp down[/].")
+        return
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    console.print("Press Ctrl-C to stop.")
+    while not stopping.wait(SUPERVISE_EVERY_S):
+        dead = [c.name for c in components if not c.is_running()]
+        if dead:
+            errors.print(f"[bold red]{', '.join(dead)} stopped unexpectedly[/]; shutting down")
+            break
+    stop_stack(components)
+    console.print("Chirp stopped.")
+
+
+@app.command()
+def down() -> None:
+    """Stop a stack started with `chirp up --detach` (stale pid files are cleaned up)."""
+    stop_stack(stack(Settings()))
+    console.print("Chirp stopped.")
+
+
+@app.command()
+def status() -> None:
+    """Each component's state and each projection's version and lag."""
+    settings = Settings()
+    components = Table("component", "state", "pid")
+    for component in stack(settings):
+        running = component.is_running()
+        components.add_row(
+            component.name,
+            "[green]running[/]" if running else "[red]stopped[/]",
+            str(component.pid() or "-"),
+        )
+    console.print(components)
+    if not RedisServer(settings).is_running() or not KafkaBroker(settings).is_running():
+        return
+    with Redis.from_url(settings.redis_dsn) as redis:
+        workers = [
+            key.decode().removeprefix(HEARTBEAT_PREFIX)
+            for key in redis.scan_iter(match=HEARTBEAT_PREFIX + "*")
+        ]
+    console.print(f"live workers: {', '.join(workers) or 'none'}")
+    print_projection_table(settings)
+
+
+def print_projection_table(settings: Settings) -> None:
+    table = Table("projection", "serving version", "building", "lag (events)", "partitions")
+    for row in asyncio.run(projection_statuses(settings)):
+        table.add_row(
+            row.projection,
+            str(row.serving),
+            str(row.building or "-"),
+            str(row.lag),
+            str(len(row.positions)),
+        )
+    console.print(table)
+
+
+@app.command(name="replay")
+def replay_command(
+    name: Annotated[str | None, typer.Argument(help="Projection to rebuild")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="Show projections and lag")] = False,
+    drop_grace_s: Annotated[
+        float, typer.Option(help="Seconds before the old version is dropped")
+    ] = 1.0,
+) -> None:
+    """Rebuild one projection from offset 0 while the current version keeps serving."""
+    settings = Settings()
+    if list_ or name is None:
+        print_projection_table(settings)
+        return
+    if name not in PROJECTIONS:
+        raise fail(f"unknown projection {name!r}; choose one of: {', '.join(PROJECTIONS)}")
+    columns = (
+        TextColumn(f"rebuilding {name}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]:>9} ev/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("replay", total=None, rate="-")
+
+        def report(done: int, total: int) -> None:
+            elapsed = progress.tasks[0].elapsed or 0.0
+            rate = f"{done / elapsed:,.0f}" if elapsed > 0 else "-"
+            progress.update(task, completed=done, total=total, rate=rate)
+
+        result = asyncio.run(replay(settings, name, report, drop_grace_s=drop_grace_s))
+    console.print(
+        f"{name}: version {result.old_version} -> {result.new_version}, "
+        f"{result.events:,} events in {result.seconds:.1f}s ({result.events_per_s:,.0f}/s)"
+    )
+
+
+@app.command()
+def worker(
+    data_dir: Annotated[Path | None, typer.Option(help="This worker's RocksDB directory")] = None,
+    loglevel: Annotated[str, typer.Option(help="Log level")] = "info",
+) -> None:
+    """Run one Faust worker in the foreground (`chirp up` starts one for you)."""
+    import faust
+
+    from streams.app import create_app
+
+    settings = Settings()
+    if data_dir is not None:
+        settings = settings.model_copy(update={"worker_data_dir": data_dir})
+    settings.worker_dir.mkdir(parents=True, exist_ok=True)
+    faust_app = create_app(settings)
+    faust.Worker(faust_app, loglevel=loglevel).execute_from_commandline()
+
+
+@app.command()
+def api() -> None:
+    """Run the HTTP API in the foreground (`chirp up` starts it for you)."""
+    import uvicorn
+
+    settings = Settings()
+    uvicorn.run(
+        "infra.asgi:create",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=settings.api_workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+    )
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    app()
+
+
+if __name__ == "__main__":
+    main()

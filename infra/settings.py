@@ -1,0 +1,86 @@
+"""Chirp's one settings object: every tunable, read from `CHIRP_*` variables or `.env`.
+
+Nothing else in the code base reads the environment. Secrets that are still their
+development defaults are refused outside development.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_JWT_SECRET = "chirp-development-secret-change-me"  # noqa: S105 - refused outside development
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """All of Chirp's configuration; see the README for each variable."""
+
+    model_config = SettingsConfigDict(env_prefix="CHIRP_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+
+    # Local infrastructure (`chirp up`, the test fixtures).
+    var_dir: Path = REPO_ROOT / "var"
+    kafka_libs_dir: Path = REPO_ROOT / ".cache" / "kafka-libs"
+    kafka_host: str = "127.0.0.1"
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    kafka_heap: str = "512m"
+    redis_port: int = 6379
+    startup_timeout_s: float = 60.0
+
+    # Kafka topics.
+    kafka_bootstrap: str = ""  # defaults to kafka_host:kafka_port
+    topic_prefix: str = "chirp"
+    topic_partitions: int = Field(8, ge=1)
+    replication_factor: int = Field(1, ge=1)
+    min_insync_replicas: int = Field(1, ge=1)
+
+    # Redis read models.
+    redis_url: str = ""  # defaults to redis://127.0.0.1:{redis_port}/0
+
+    # Faust worker.
+    worker_id: str = "chirp-projections"
+    worker_data_dir: Path | None = None  # defaults to var_dir / "worker"
+    rocksdb_block_cache_bytes: int = 8 * 1024 * 1024
+    projection_batch_size: int = 500
+    projection_batch_within_s: float = 0.01
+
+    # HTTP API.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_workers: int = 1
+    jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    jwt_ttl_s: int = 3600
+    max_body_bytes: int = 64 * 1024
+    read_wait_default_s: float = 2.0
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment != "development" and self.jwt_secret == DEVELOPMENT_JWT_SECRET:
+            raise ValueError("CHIRP_JWT_SECRET must be set outside development")
+        if self.min_insync_replicas > self.replication_factor:
+            raise ValueError("CHIRP_MIN_INSYNC_REPLICAS cannot exceed CHIRP_REPLICATION_FACTOR")
+        return self
+
+    @cached_property
+    def bootstrap_servers(self) -> str:
+        return self.kafka_bootstrap or f"{self.kafka_host}:{self.kafka_port}"
+
+    @cached_property
+    def redis_dsn(self) -> str:
+        return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @cached_property
+    def worker_dir(self) -> Path:
+        return self.worker_data_dir or self.var_dir / "worker"
+
+    def topic(self, family: str) -> str:
+        """The full name of one aggregate family's topic, e.g. `chirp.tweets`."""
+        return f"{self.topic_prefix}.{family}"

@@ -1,0 +1,79 @@
+"""The users read model: profiles, the handle index, and password hashes for log-in.
+
+Keys (under `chirp:users:v{n}:`): `user:{id}` hash (id, handle, display_name,
+registered_at_ms), `handle:{lower handle}` -> id, `password:{id}` -> argon2 hash.
+The password hash lives in its own key so that a profile read can never leak it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from domain.events import Event, UserRegistered
+from domain.text import handle_key
+from projections.base import Namespace, as_text
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.asyncio.client import Pipeline
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile:
+    user_id: int
+    handle: str
+    display_name: str
+    registered_at_ms: int
+
+
+class UsersProjection:
+    name: ClassVar[str] = "users"
+    topic_families: ClassVar[tuple[str, ...]] = ("users",)
+
+    def apply(self, event: Event, keys: Namespace, tx: Pipeline) -> None:
+        if isinstance(event, UserRegistered):
+            tx.hset(
+                keys.key("user", event.user_id),
+                mapping={
+                    "id": event.user_id,
+                    "handle": event.handle,
+                    "display_name": event.display_name,
+                    "registered_at_ms": event.registered_at_ms,
+                },
+            )
+            tx.set(keys.key("handle", handle_key(event.handle)), event.user_id)
+            tx.set(keys.key("password", event.user_id), event.password_hash)
+
+
+async def user_id_for_handle(redis: Redis, keys: Namespace, handle: str) -> int | None:
+    raw = await redis.get(keys.key("handle", handle_key(handle)))
+    return int(raw) if raw is not None else None
+
+
+def profile_from_hash(raw: dict[bytes, bytes]) -> UserProfile | None:
+    if not raw:
+        return None
+    return UserProfile(
+        user_id=int(raw[b"id"]),
+        handle=raw[b"handle"].decode(),
+        display_name=raw[b"display_name"].decode(),
+        registered_at_ms=int(raw[b"registered_at_ms"]),
+    )
+
+
+async def profiles(redis: Redis, keys: Namespace, user_ids: list[int]) -> dict[int, UserProfile]:
+    """Profiles by id for the ids that exist, in one round trip."""
+    if not user_ids:
+        return {}
+    async with redis.pipeline(transaction=False) as pipe:
+        for user_id in user_ids:
+            pipe.hgetall(keys.key("user", user_id))
+        rows = await pipe.execute()
+    found = (profile_from_hash(row) for row in rows)
+    return {profile.user_id: profile for profile in found if profile is not None}
+
+
+async def password_hash(redis: Redis, keys: Namespace, user_id: int) -> str | None:
+    raw = await redis.get(keys.key("password", user_id))
+    return as_text(raw) if raw is not None else None

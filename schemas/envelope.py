@@ -1,0 +1,59 @@
+"""The Kafka record around an event: key bytes and headers.
+
+Key: the aggregate id as ASCII decimal, so every producer (the API, loaders, tests)
+hashes the same bytes with Kafka's default murmur2 partitioner and an aggregate's events
+stay in one partition, in order. Headers: event type, a unique event id, occurred-at
+(Unix ms) and a correlation id tying the event to the request that caused it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+HEADER_EVENT_TYPE = "chirp-event-type"
+HEADER_EVENT_ID = "chirp-event-id"
+HEADER_OCCURRED_AT = "chirp-occurred-at"
+HEADER_CORRELATION_ID = "chirp-correlation-id"
+
+Headers = list[tuple[str, bytes]]
+
+
+def record_key(aggregate_id: int) -> bytes:
+    return str(aggregate_id).encode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    event_type: str
+    event_id: str
+    occurred_at_ms: int
+    correlation_id: str
+
+    @classmethod
+    def new(cls, event_type: str, occurred_at_ms: int, correlation_id: str | None) -> Envelope:
+        return cls(
+            event_type=event_type,
+            event_id=uuid.uuid4().hex,
+            occurred_at_ms=occurred_at_ms,
+            correlation_id=correlation_id or uuid.uuid4().hex,
+        )
+
+    def headers(self) -> Headers:
+        return [
+            (HEADER_EVENT_TYPE, self.event_type.encode()),
+            (HEADER_EVENT_ID, self.event_id.encode()),
+            (HEADER_OCCURRED_AT, str(self.occurred_at_ms).encode()),
+            (HEADER_CORRELATION_ID, self.correlation_id.encode()),
+        ]
+
+
+# Which topic family each event type is written to (DESIGN §3: per aggregate family).
+EVENT_FAMILIES: dict[str, str] = {
+    "UserRegistered": "users",
+    "TweetPosted": "tweets",
+}
+
+
+def topic_family(event_type: str) -> str:
+    return EVENT_FAMILIES[event_type]

@@ -1,0 +1,57 @@
+"""The Faust app: configuration from settings, topics, and one projection agent per family."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import faust
+from redis.asyncio import Redis
+
+from projections.registry import projections_for_family
+from schemas import EventCodec
+from streams.agents import register_projection_agent
+from streams.heartbeat import register_heartbeat
+from streams.topics import TOPIC_FAMILIES, declare_topics
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
+
+
+def rocksdb_table_options(settings: Settings) -> dict[str, Any]:
+    """Options for every RocksDB table: the default block cache is 2 GiB per partition."""
+    return {"block_cache_size": settings.rocksdb_block_cache_bytes}
+
+
+def create_app(settings: Settings) -> faust.App:
+    app = faust.App(
+        settings.worker_id,
+        broker=f"kafka://{settings.bootstrap_servers}",
+        store="rocksdb://",
+        datadir=str(settings.worker_dir),
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.replication_factor,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        web_enabled=False,
+        autodiscover=False,
+    )
+    topics = declare_topics(app, settings)
+    codec = EventCodec()
+    for family in TOPIC_FAMILIES:
+        projections = projections_for_family(family)
+        if not projections:
+            continue
+        register_projection_agent(
+            app,
+            family=family,
+            source=topics.by_family[family],
+            dead_letters=topics.dead_letters,
+            projections=projections,
+            codec=codec,
+            redis_factory=lambda: Redis.from_url(settings.redis_dsn),
+            batch_size=settings.projection_batch_size,
+            batch_within_s=settings.projection_batch_within_s,
+        )
+    register_heartbeat(app, settings.redis_dsn)
+    return app

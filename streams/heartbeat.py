@@ -1,0 +1,39 @@
+"""Worker liveness: each worker refreshes a short-lived Redis key, read by `chirp status`."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import faust
+from redis.asyncio import Redis
+
+HEARTBEAT_PREFIX = "chirp:workers:"
+HEARTBEAT_EVERY_S = 1.0
+HEARTBEAT_TTL_S = 5
+
+
+def heartbeat_key(worker_name: str) -> str:
+    return HEARTBEAT_PREFIX + worker_name
+
+
+def register_heartbeat(app: faust.App, redis_dsn: str) -> None:
+    worker_name = f"{socket.gethostname()}:{os.getpid()}"
+    state: dict[str, Redis] = {}
+
+    @app.timer(HEARTBEAT_EVERY_S)  # type: ignore[untyped-decorator]
+    async def beat() -> None:
+        # Created on the first beat, inside the running worker, never at import time.
+        redis = state.setdefault("redis", Redis.from_url(redis_dsn))
+        assigned = len(app.consumer.assignment()) if app.consumer else 0
+        await redis.set(heartbeat_key(worker_name), assigned, ex=HEARTBEAT_TTL_S)
+
+
+async def live_workers(redis: Redis) -> dict[str, int]:
+    """Running workers and how many partitions each holds."""
+    workers = {}
+    async for key in redis.scan_iter(match=HEARTBEAT_PREFIX + "*"):
+        value = await redis.get(key)
+        if value is not None:
+            workers[key.decode().removeprefix(HEARTBEAT_PREFIX)] = int(value)
+    return workers

@@ -1,0 +1,43 @@
+"""Every topic the worker reads or writes, declared once.
+
+Keys are the aggregate id as ASCII decimal bytes and values Avro single-object encoded
+events: both pass through Faust untouched (raw serializers), and `schemas` decodes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import faust
+from faust.types import TopicT
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
+
+TOPIC_FAMILIES = ("users", "tweets", "follows", "likes", "media")
+DEAD_LETTER_FAMILY = "deadletter"
+
+
+@dataclass(frozen=True, slots=True)
+class ChirpTopics:
+    by_family: dict[str, TopicT]
+    dead_letters: TopicT
+
+
+def declare_topics(app: faust.App, settings: Settings) -> ChirpTopics:
+    def raw_topic(family: str) -> TopicT:
+        return app.topic(
+            settings.topic(family),
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.topic_partitions,
+            replicas=settings.replication_factor,
+        )
+
+    return ChirpTopics(
+        by_family={family: raw_topic(family) for family in TOPIC_FAMILIES},
+        dead_letters=raw_topic(DEAD_LETTER_FAMILY),
+    )
