@@ -48,6 +48,10 @@ class Envelope:
         ]
 
 
+# The log's topics, one per aggregate family, plus the dead-letter topic.
+TOPIC_FAMILIES = ("users", "tweets", "follows", "likes", "media")
+DEAD_LETTER_FAMILY = "deadletter"
+
 # Which topic family each event type is written to (DESIGN §3: per aggregate family).
 EVENT_FAMILIES: dict[str, str] = {
     "UserRegistered": "users",

@@ -9,9 +9,10 @@ from redis.asyncio import Redis
 
 from projections.registry import projections_for_family
 from schemas import EventCodec
+from schemas.envelope import TOPIC_FAMILIES
 from streams.agents import register_projection_agent
 from streams.heartbeat import register_heartbeat
-from streams.topics import TOPIC_FAMILIES, declare_topics
+from streams.topics import declare_topics
 
 if TYPE_CHECKING:
     from infra.settings import Settings

@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING
 import faust
 from faust.types import TopicT
 
+from schemas.envelope import DEAD_LETTER_FAMILY, TOPIC_FAMILIES
+
 if TYPE_CHECKING:
     from infra.settings import Settings
-
-TOPIC_FAMILIES = ("users", "tweets", "follows", "likes", "media")
-DEAD_LETTER_FAMILY = "deadletter"
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,10 @@ def tweet_url(tweet_id: str) -> str:
 
 @router.post("", status_code=201, response_model=TweetOut, responses={401: {}, 404: {}, 422: {}})
 async def post(
-    body: PostTweetRequest, caller: CurrentUser, services: Services, correlation_id: CorrelationId = None
+    body: PostTweetRequest,
+    caller: CurrentUser,
+    services: Services,
+    correlation_id: CorrelationId = None,
 ) -> Response:
     """Post a tweet (up to 280 characters), optionally replying to or quoting another."""
     spaces = await services.read_models.namespaces("tweets", "users")

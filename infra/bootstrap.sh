@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Machine prerequisites for `make setup`: checks java and mvn, installs redis-server from
+# Debian's packages when it is missing and we are root. Says what to install otherwise.
+# Never touches the Python environment (the Makefile owns .venv).
+set -euo pipefail
+
+die() {
+    echo "$*" >&2
+    exit 1
+}
+
+require_java() {
+    if [[ -n "${JAVA_HOME:-}" ]]; then
+        [[ -x "$JAVA_HOME/bin/java" ]] ||
+            die "java not found at $JAVA_HOME/bin/java: fix JAVA_HOME or install OpenJDK 17"
+    else
+        command -v java >/dev/null ||
+            die "java not found: install OpenJDK 17 (apt-get install openjdk-17-jre-headless) or set JAVA_HOME"
+    fi
+}
+
+require_mvn() {
+    command -v mvn >/dev/null ||
+        die "mvn not found: install Maven (apt-get install maven); it fetches the Kafka jars once"
+}
+
+# Debian starts a packaged service on install; a system redis on 6379 would take Chirp's port.
+# policy-rc.d (exit 101) is Debian's switch for "do not start services", held only meanwhile.
+POLICY_RC_D="${POLICY_RC_D:-/usr/sbin/policy-rc.d}"
+created_policy=""
+
+remove_created_policy() {
+    if [[ -n "$created_policy" ]]; then
+        rm -f "$created_policy"
+    fi
+}
+
+apt_install_without_starting_services() {
+    if [[ ! -e "$POLICY_RC_D" ]]; then
+        trap remove_created_policy EXIT
+        printf '#!/bin/sh\nexit 101\n' >"$POLICY_RC_D"
+        chmod +x "$POLICY_RC_D"
+        created_policy="$POLICY_RC_D"
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "$@"
+}
+
+ensure_redis_server() {
+    command -v redis-server >/dev/null && return 0
+    [[ "$(id -u)" == 0 ]] ||
+        die "redis-server not found: install it (sudo apt-get install redis-server), then run make setup again"
+    command -v apt-get >/dev/null ||
+        die "redis-server not found and there is no apt-get: install Redis 7 with your package manager"
+    echo "installing redis-server from Debian's packages"
+    apt_install_without_starting_services redis-server
+    command -v redis-server >/dev/null || die "redis-server still not on PATH after apt-get install"
+}
+
+case "${1:-}" in
+    java) require_java ;;
+    mvn) require_mvn ;;
+    redis) ensure_redis_server ;;
+    *) die "usage: $0 java|mvn|redis" ;;
+esac

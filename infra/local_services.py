@@ -1,0 +1,603 @@
+"""Local Kafka (KRaft, from jars) and Redis processes for development and tests; no Docker.
+
+Owns each service's data directory: generated config, pid file, log file, data. A service is
+spawned detached in its own session, so a Ctrl-C aimed at its parent does not reach it and
+`stop()` decides how it ends. This module never talks to a remote cluster and never creates
+topics (that is `infra.topics`).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import logging
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+from kafka.admin import KafkaAdminClient
+from kafka.errors import KafkaError
+
+from infra.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+LOCAL_HOST = "127.0.0.1"
+LOG_TAIL_LINES = 20
+POLL_INTERVAL_S = 0.1
+KAFKA_NODE_ID = 1
+FORMAT_TIMEOUT_S = 120.0
+KILL_WAIT_S = 10.0
+
+# The broker logs at INFO per partition, per request and a 300-line config dump at startup:
+# everything is WARN except the few loggers that tell the lifecycle (started, signal, shutdown).
+QUIET_KAFKA_LOGGERS = ("kafka", "org.apache.kafka", "org.apache.zookeeper", "state.change.logger")
+LIFECYCLE_KAFKA_LOGGERS = (
+    "kafka.server.KafkaRaftServer",
+    "kafka.server.BrokerLifecycleManager",
+    "org.apache.kafka.common.utils.LoggingSignalHandler",
+)
+BROKER_JVM_FLAGS = (
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-XX:InitiatingHeapOccupancyPercent=35",
+    "-XX:+ExplicitGCInvokesConcurrent",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.awt.headless=true",
+)
+
+
+class ServiceStartError(RuntimeError):
+    """A local service could not start; the first line says why and what to do."""
+
+
+@dataclass(frozen=True)
+class PidRecord:
+    """A process identity: the pid plus its start time, so a reused pid is not mistaken for ours."""
+
+    pid: int
+    start_ticks: int | None
+
+    def render(self) -> str:
+        return f"{self.pid} {self.start_ticks if self.start_ticks is not None else '-'}\n"
+
+    @classmethod
+    def parse(cls, text: str) -> PidRecord | None:
+        fields = text.split()
+        if not fields or not fields[0].isdigit():
+            return None
+        ticks = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else None
+        return cls(int(fields[0]), ticks)
+
+
+# --- binaries ---------------------------------------------------------------------------------
+
+
+def find_java(java_home: str | None = None) -> Path:
+    """The `java` binary: `$JAVA_HOME/bin/java` when JAVA_HOME is set, else `java` on PATH."""
+    # JAVA_HOME is the JVM's own convention, not a Chirp setting, hence read here.
+    home = java_home if java_home is not None else os.environ.get("JAVA_HOME")
+    if home:
+        java = Path(home) / "bin" / "java"
+        if os.access(java, os.X_OK):
+            return java
+        raise ServiceStartError(f"java not found at {java}: fix JAVA_HOME or install OpenJDK 17")
+    found = shutil.which("java")
+    if found is None:
+        raise ServiceStartError(
+            "java not found: install OpenJDK 17 (apt-get install openjdk-17-jre-headless) "
+            "or set JAVA_HOME"
+        )
+    return Path(found)
+
+
+def kafka_classpath(libs_dir: Path) -> str:
+    """The broker's classpath (a wildcard over the jars `make setup` copied into `libs_dir`)."""
+    if not any(libs_dir.glob("kafka_2.13-*.jar")):
+        raise ServiceStartError(f"Kafka jars missing in {libs_dir}: run make setup")
+    return str(libs_dir / "*")
+
+
+def find_redis_server() -> Path:
+    """The `redis-server` binary on PATH."""
+    found = shutil.which("redis-server")
+    if found is None:
+        raise ServiceStartError(
+            "redis-server not found: install it (apt-get install redis-server) or run make setup"
+        )
+    return Path(found)
+
+
+# --- processes and ports -----------------------------------------------------------------------
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """The process start time in clock ticks since boot (Linux /proc), or None if unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 2 (comm) may contain spaces and parentheses: split after its closing one.
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return int(fields[19]) if len(fields) > 19 else None
+
+
+def _has_exited(pid: int) -> bool:
+    """Whether `pid` is a zombie whose threads have all exited (only then are its ports free).
+
+    A multi-threaded process's main thread turns zombie first; its files, listening sockets
+    included, close only when the last thread is gone.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        threads = sum(1 for _ in Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 :].startswith("Z") and threads <= 1
+
+
+def process_matches(record: PidRecord) -> bool:
+    """Whether the process in `record` is alive and is the very process that was recorded."""
+    try:
+        os.kill(record.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False  # alive, but another user's: not ours
+    if _has_exited(record.pid):
+        return False
+    return record.start_ticks is None or process_start_ticks(record.pid) == record.start_ticks
+
+
+def port_problem(port: int) -> str | None:
+    """Why `port` cannot be bound on the loopback interface, or None when it is free."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOCAL_HOST, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} is in use by another process"
+            return f"port {port} cannot be bound ({exc.strerror})"
+    return None
+
+
+def free_ports(count: int, low: int = 20000, high: int = 32000) -> list[int]:
+    """`count` distinct free loopback ports from [low, high).
+
+    The default range sits below Linux's ephemeral range (32768+), so a client connection made
+    between choosing a port and the server binding it cannot take it.
+    """
+    candidates = random.sample(range(low, high), k=min(high - low, 200 + count))
+    chosen = [port for port in candidates if port_problem(port) is None][:count]
+    if len(chosen) < count:
+        raise ServiceStartError(f"no {count} free ports found in {low}-{high}")
+    return chosen
+
+
+def port_accepts(port: int, timeout: float = 0.5) -> bool:
+    """Whether something accepts TCP connections on the loopback `port`."""
+    try:
+        with socket.create_connection((LOCAL_HOST, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    """Signal the process group we created for `pid` (its session), else just the process."""
+    with contextlib.suppress(ProcessLookupError):
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+
+
+def _tail(path: Path, offset: int, lines: int = LOG_TAIL_LINES) -> str:
+    """The last `lines` lines written to `path` after byte `offset`."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+# --- the common lifecycle --------------------------------------------------------------------
+
+
+class LocalService(ABC):
+    """One local server process: start, wait until it answers, stop; state kept in `data_dir`."""
+
+    name: str = "service"
+
+    def __init__(self, settings: Settings, data_dir: Path) -> None:
+        self.settings = settings
+        self.data_dir = data_dir
+        self._child: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / f"{self.name}.log"
+
+    # Hooks for each service.
+
+    @abstractmethod
+    def _ports(self) -> dict[int, str]:
+        """The ports the service binds, each with the variable that moves it."""
+
+    @abstractmethod
+    def _prepare(self) -> list[str]:
+        """Check binaries, write config, initialise storage; return the command to run."""
+
+    @abstractmethod
+    def _answers(self) -> bool:
+        """One readiness probe: does the service answer a real request?"""
+
+    def _environment(self) -> dict[str, str] | None:
+        """The child's environment; None inherits ours."""
+        return None
+
+    # Lifecycle.
+
+    def start(self) -> None:
+        """Spawn the service detached and return at once; a running instance is left alone."""
+        if self.is_running():
+            logger.info("%s already running pid=%s", self.name, self.pid())
+            return
+        self._check_ports()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._spawn(self._prepare())
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Block until the service answers; `ServiceStartError` with its log tail otherwise."""
+        budget = self.settings.startup_timeout_s if timeout is None else timeout
+        started = time.monotonic()
+        deadline = started + budget
+        while True:
+            if not self.is_running():
+                raise self._failure(self._not_running_reason())
+            if self._answers():
+                logger.info("%s ready in %.1fs", self.name, time.monotonic() - started)
+                return
+            if time.monotonic() >= deadline:
+                raise self._failure(f"{self.name} did not answer within {budget:.0f}s")
+            time.sleep(POLL_INTERVAL_S)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM, wait up to `timeout`, then SIGKILL; the pid file is removed either way."""
+        record = self._read_pid_file()
+        if record is not None and self._matches(record):
+            _signal_group(record.pid, signal.SIGTERM)
+            if not self._wait_exit(record, timeout):
+                logger.warning(
+                    "%s pid=%d ignored SIGTERM for %.0fs: killing", self.name, record.pid, timeout
+                )
+                _signal_group(record.pid, signal.SIGKILL)
+                self._wait_exit(record, KILL_WAIT_S)
+            logger.info("%s stopped pid=%d", self.name, record.pid)
+        self.pid_file.unlink(missing_ok=True)
+        self._child = None
+
+    def kill(self) -> None:
+        """SIGKILL without any shutdown, like a crash; the pid file stays behind, stale."""
+        record = self._read_pid_file()
+        if record is None or not self._matches(record):
+            return
+        _signal_group(record.pid, signal.SIGKILL)
+        if not self._wait_exit(record, KILL_WAIT_S):
+            raise RuntimeError(f"{self.name} pid={record.pid} survived SIGKILL")
+        logger.info("%s killed pid=%d", self.name, record.pid)
+
+    def is_running(self) -> bool:
+        """Whether the pid file names a live process that is the one we started."""
+        record = self._read_pid_file()
+        return record is not None and self._matches(record)
+
+    def pid(self) -> int | None:
+        """The recorded pid when the service is running."""
+        record = self._read_pid_file()
+        return record.pid if record is not None and self._matches(record) else None
+
+    # Internals.
+
+    def _check_ports(self) -> None:
+        for port, variable in self._ports().items():
+            problem = port_problem(port)
+            if problem is not None:
+                raise ServiceStartError(
+                    f"{problem}; set {variable} to a free port or stop that process"
+                )
+
+    def _spawn(self, command: list[str]) -> None:
+        self._log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+        with self.log_file.open("ab") as log:
+            log.write(f"--- chirp: starting {self.name} at {time.ctime()} ---\n".encode())
+            log.flush()
+            self._child = subprocess.Popen(
+                command,
+                cwd=self.data_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self._environment(),
+                start_new_session=True,
+            )
+        pid = self._child.pid
+        self.pid_file.write_text(PidRecord(pid, process_start_ticks(pid)).render())
+        logger.info("%s started pid=%d log=%s", self.name, pid, self.log_file)
+
+    def _matches(self, record: PidRecord) -> bool:
+        if self._child is not None and self._child.pid == record.pid:
+            return self._child.poll() is None  # exact, and keeps the exit code for errors
+        return process_matches(record)
+
+    def _read_pid_file(self) -> PidRecord | None:
+        try:
+            return PidRecord.parse(self.pid_file.read_text())
+        except OSError:
+            return None
+
+    def _wait_exit(self, record: PidRecord, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self._matches(record):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(POLL_INTERVAL_S)
+        return True
+
+    def _not_running_reason(self) -> str:
+        if self._child is None:
+            return f"{self.name} is not running"
+        return f"{self.name} exited during startup with code {self._child.poll()}"
+
+    def _failure(self, reason: str) -> ServiceStartError:
+        tail = _tail(self.log_file, self._log_offset)
+        return ServiceStartError(f"{reason}; last lines of {self.log_file}:\n{tail}")
+
+
+# --- Kafka -------------------------------------------------------------------------------------
+
+
+class KafkaBroker(LocalService):
+    """A single-node KRaft broker (combined broker and controller) run from the Maven jars."""
+
+    name = "kafka"
+
+    def __init__(self, settings: Settings, data_dir: Path | None = None) -> None:
+        super().__init__(settings, data_dir or settings.var_dir / "kafka")
+
+    @property
+    def log_dirs(self) -> Path:
+        return self.data_dir / "data"
+
+    @property
+    def config_file(self) -> Path:
+        return self.data_dir / "server.properties"
+
+    @property
+    def log4j_file(self) -> Path:
+        return self.data_dir / "log4j.properties"
+
+    @property
+    def cluster_id_file(self) -> Path:
+        return self.data_dir / "cluster.id"
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{LOCAL_HOST}:{self.settings.kafka_port}"
+
+    def _ports(self) -> dict[int, str]:
+        return {
+            self.settings.kafka_port: "CHIRP_KAFKA_PORT",
+            self.settings.kafka_controller_port: "CHIRP_KAFKA_CONTROLLER_PORT",
+        }
+
+    def _prepare(self) -> list[str]:
+        java = find_java()
+        classpath = kafka_classpath(self.settings.kafka_libs_dir)
+        self.config_file.write_text(self._server_properties())
+        self.log4j_file.write_text(self._log4j_properties())
+        self._format_storage_once(java, classpath)
+        heap = [f"-Xmx{self.settings.kafka_heap}"]
+        return self._java(
+            java, classpath, [*heap, *BROKER_JVM_FLAGS], "kafka.Kafka", str(self.config_file)
+        )
+
+    def _java(
+        self, java: Path, classpath: str, flags: list[str], main: str, *args: str
+    ) -> list[str]:
+        log4j = [
+            f"-Dlog4j.configuration={self.log4j_file.as_uri()}",
+            f"-Dkafka.logs.dir={self.data_dir}",
+        ]
+        return [str(java), *flags, *log4j, "-cp", classpath, main, *args]
+
+    def _answers(self) -> bool:
+        if not port_accepts(self.settings.kafka_port):
+            return False
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=self.bootstrap_servers,
+                client_id="chirp-readiness",
+                bootstrap_timeout_ms=5000,
+                request_timeout_ms=5000,
+            )
+        except KafkaError:
+            return False
+        try:
+            return bool(admin.describe_cluster().get("brokers"))
+        except KafkaError:
+            return False
+        finally:
+            admin.close()
+
+    def cluster_id(self) -> str:
+        """This broker's cluster id, created once and kept next to the data."""
+        if self.cluster_id_file.exists():
+            return self.cluster_id_file.read_text().strip()
+        cluster_id = _new_cluster_id()
+        self.cluster_id_file.write_text(cluster_id + "\n")
+        return cluster_id
+
+    def _format_storage_once(self, java: Path, classpath: str) -> None:
+        if (self.log_dirs / "meta.properties").exists():
+            return
+        logger.info("formatting kafka storage in %s", self.log_dirs)
+        flags = ["-Xmx256m", "-XX:TieredStopAtLevel=1"]  # a short-lived tool: start fast
+        format_args = ("format", "-t", self.cluster_id(), "-c", str(self.config_file))
+        command = self._java(java, classpath, flags, "kafka.tools.StorageTool", *format_args)
+        _run_tool(command, "formatting kafka storage", FORMAT_TIMEOUT_S)
+
+    def _server_properties(self) -> str:
+        port, controller_port = self.settings.kafka_port, self.settings.kafka_controller_port
+        properties = {
+            "process.roles": "broker,controller",
+            "node.id": str(KAFKA_NODE_ID),
+            "controller.quorum.voters": f"{KAFKA_NODE_ID}@{LOCAL_HOST}:{controller_port}",
+            "listeners": f"PLAINTEXT://{LOCAL_HOST}:{port},CONTROLLER://{LOCAL_HOST}:{controller_port}",
+            "advertised.listeners": f"PLAINTEXT://{LOCAL_HOST}:{port}",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "log.dirs": str(self.log_dirs),
+            "num.partitions": str(self.settings.topic_partitions),
+            "default.replication.factor": "1",
+            "min.insync.replicas": "1",
+            # One broker: the internal topics cannot have more replicas than that (pitfall 7).
+            "offsets.topic.replication.factor": "1",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            # After a crash the restarted broker waits out its old registration's session:
+            # keep that short for a local broker (defaults 2 s heartbeat, 9 s session).
+            "broker.heartbeat.interval.ms": "500",
+            "broker.session.timeout.ms": "3000",
+            # Topics are created deliberately by `infra.topics`, never by a typo'd producer.
+            "auto.create.topics.enable": "false",
+        }
+        return "".join(f"{key}={value}\n" for key, value in properties.items())
+
+    def _log4j_properties(self) -> str:
+        lines = [
+            "log4j.rootLogger=INFO, file",
+            "log4j.appender.file=org.apache.log4j.RollingFileAppender",
+            f"log4j.appender.file.File={self.log_file}",
+            "log4j.appender.file.Append=true",
+            "log4j.appender.file.MaxFileSize=50MB",
+            "log4j.appender.file.MaxBackupIndex=2",
+            "log4j.appender.file.layout=org.apache.log4j.PatternLayout",
+            "log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n",
+            *(f"log4j.logger.{name}=WARN" for name in QUIET_KAFKA_LOGGERS),
+            *(f"log4j.logger.{name}=INFO" for name in LIFECYCLE_KAFKA_LOGGERS),
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def _run_tool(command: list[str], what: str, timeout: float) -> None:
+    """Run a short-lived command; `ServiceStartError` with its output if it fails."""
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ServiceStartError(f"{what} took over {timeout:.0f}s") from exc
+    if result.returncode != 0:
+        output = "\n".join((result.stdout + result.stderr).splitlines()[-LOG_TAIL_LINES:])
+        raise ServiceStartError(f"{what} failed (code {result.returncode}):\n{output}")
+    logger.debug("%s: %s", what, result.stdout.strip())
+
+
+def _new_cluster_id() -> str:
+    """A Kafka cluster id: a random UUID as 22 characters of URL-safe base64 (as Kafka's Uuid)."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):  # Kafka avoids ids that look like a command-line flag
+            return text
+
+
+# --- Redis -------------------------------------------------------------------------------------
+
+
+class RedisServer(LocalService):
+    """A `redis-server` with append-only persistence in `data_dir`."""
+
+    name = "redis"
+
+    def __init__(self, settings: Settings, data_dir: Path | None = None) -> None:
+        super().__init__(settings, data_dir or settings.var_dir / "redis")
+
+    @property
+    def config_file(self) -> Path:
+        return self.data_dir / "redis.conf"
+
+    def _ports(self) -> dict[int, str]:
+        return {self.settings.redis_port: "CHIRP_REDIS_PORT"}
+
+    def _prepare(self) -> list[str]:
+        binary = find_redis_server()
+        self.config_file.write_text(self._config())
+        return [str(binary), str(self.config_file)]
+
+    def _answers(self) -> bool:
+        client = redis.Redis(
+            host=LOCAL_HOST,
+            port=self.settings.redis_port,
+            socket_connect_timeout=1.0,
+            socket_timeout=1.0,
+        )
+        try:
+            return bool(client.ping())
+        except redis.RedisError:  # includes "loading the dataset in memory"
+            return False
+        finally:
+            client.close()
+
+    def _config(self) -> str:
+        settings = {
+            "port": str(self.settings.redis_port),
+            "bind": LOCAL_HOST,
+            "protected-mode": "no",  # loopback only; no password locally
+            "daemonize": "no",
+            "dir": f'"{self.data_dir}"',
+            "logfile": '""',  # stdout, which goes to redis.log
+            "appendonly": "yes",
+            "appendfsync": "everysec",
+            "save": '""',  # the append-only file is the persistence
+        }
+        return "".join(f"{key} {value}\n" for key, value in settings.items())
+
+
+# --- convenience -------------------------------------------------------------------------------
+
+
+def ensure_running(service: LocalService, timeout: float | None = None) -> None:
+    """Start `service` unless it already runs, then wait until it answers.
+
+    A service this call started and that never became ready is stopped again, so a failure
+    leaves nothing half-started behind; one that was already running is left alone.
+    """
+    was_running = service.is_running()
+    service.start()
+    try:
+        service.wait_ready(timeout)
+    except ServiceStartError:
+        if not was_running:
+            service.stop()
+        raise

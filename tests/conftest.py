@@ -1,0 +1,79 @@
+"""Session fixtures: a private Kafka broker and Redis server for the tests that ask for them.
+
+They listen on free ports chosen at session start and keep their data in pytest's temporary
+directory, so a developer's `chirp up` on the default ports is never disturbed. Nothing is
+started unless a test requests `kafka` or `redis_server`: unit tests stay process-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from infra.local_services import (
+    KafkaBroker,
+    LocalService,
+    RedisServer,
+    ServiceStartError,
+    ensure_running,
+    free_ports,
+)
+from infra.settings import Settings
+from infra.topics import ensure_topics
+
+TEST_JWT_SECRET = "chirp-test-secret-not-for-production"
+
+
+@pytest.fixture(scope="session")
+def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for the test session: private ports and data directory, 4 partitions."""
+    kafka_port, controller_port, redis_port, api_port = free_ports(4)
+    return Settings(
+        _env_file=None,  # a developer's .env must not leak into the tests
+        environment="test",
+        jwt_secret=TEST_JWT_SECRET,
+        var_dir=tmp_path_factory.mktemp("chirp-var"),
+        worker_data_dir=None,
+        kafka_bootstrap="",
+        kafka_port=kafka_port,
+        kafka_controller_port=controller_port,
+        redis_url="",
+        redis_port=redis_port,
+        api_port=api_port,
+        topic_prefix="chirp",
+        topic_partitions=4,
+        replication_factor=1,
+        min_insync_replicas=1,
+    )
+
+
+@pytest.fixture(scope="session")
+def kafka(test_settings: Settings) -> Iterator[KafkaBroker]:
+    """A running single-node Kafka broker with Chirp's topics created."""
+    broker = KafkaBroker(test_settings)
+    with _running(broker, test_settings):
+        ensure_topics(test_settings, timeout=test_settings.startup_timeout_s)
+        yield broker
+
+
+@pytest.fixture(scope="session")
+def redis_server(test_settings: Settings) -> Iterator[RedisServer]:
+    """A running Redis server (append-only persistence) on the test port."""
+    server = RedisServer(test_settings)
+    with _running(server, test_settings):
+        yield server
+
+
+@contextmanager
+def _running(service: LocalService, settings: Settings) -> Iterator[None]:
+    """Run `service` for the block; a start failure fails the requesting tests with its reason."""
+    try:
+        try:
+            ensure_running(service, settings.startup_timeout_s)
+        except ServiceStartError as exc:
+            pytest.fail(f"could not start {service.name} for the tests: {exc}", pytrace=False)
+        yield
+    finally:
+        service.stop()

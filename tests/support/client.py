@@ -1,0 +1,80 @@
+"""A small HTTP client for tests: random handles, log-in, and read-your-writes tokens."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+PASSWORD = "correct horse battery"
+
+
+def random_handle(prefix: str = "u") -> str:
+    return f"{prefix}{secrets.token_hex(6)}"[:15]
+
+
+@dataclass
+class Account:
+    handle: str
+    user_id: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class ChirpClient:
+    """Wraps httpx; remembers the last `Chirp-Position` so reads can wait for it."""
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=30.0)
+        self.last_position: str | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _remember(self, response: httpx.Response) -> httpx.Response:
+        position = response.headers.get("Chirp-Position")
+        if position:
+            self.last_position = position
+        return response
+
+    def after(self) -> dict[str, str]:
+        return {"Chirp-After": self.last_position} if self.last_position else {}
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self._remember(self.http.post(path, **kwargs))
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.after(), **kwargs.pop("headers", {})}
+        return self.http.get(path, headers=headers, **kwargs)
+
+    def register(self, handle: str | None = None, display_name: str | None = None) -> Account:
+        handle = handle or random_handle()
+        created = self.post(
+            "/v1/users",
+            json={"handle": handle, "password": PASSWORD, "display_name": display_name or handle},
+        )
+        assert created.status_code == 201, created.text
+        session = self.http.post(
+            "/v1/sessions",
+            json={"handle": handle, "password": PASSWORD},
+            headers=self.after(),
+        )
+        assert session.status_code == 200, session.text
+        return Account(handle, created.json()["id"], session.json()["access_token"])
+
+    def tweet(self, account: Account, text: str, **fields: Any) -> dict[str, Any]:
+        response = self.post("/v1/tweets", json={"text": text, **fields}, headers=account.auth)
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def user_tweets(self, handle: str, **params: Any) -> list[dict[str, Any]]:
+        response = self.get(f"/v1/users/{handle}/tweets", params=params)
+        assert response.status_code == 200, response.text
+        data: list[dict[str, Any]] = response.json()["data"]
+        return data
