@@ -56,7 +56,8 @@ class WorkerProcess(LocalService):
         if pid is None:
             return False
         with Redis.from_url(self.settings.redis_dsn, socket_timeout=PROBE_TIMEOUT_S) as redis:
-            return redis.get(heartbeat_key(f"{socket.gethostname()}:{pid}")) is not None
+            assigned = redis.get(heartbeat_key(f"{socket.gethostname()}:{pid}"))
+            return assigned is not None and int(assigned) > 0
 
 
 class ApiProcess(LocalService):

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     worker_id: str = "chirp-projections"
     worker_data_dir: Path | None = None  # defaults to var_dir / "worker"
     rocksdb_block_cache_bytes: int = 8 * 1024 * 1024
+    worker_session_timeout_s: float = 10.0  # how soon a crashed worker's partitions move
     projection_batch_size: int = 500
     projection_batch_within_s: float = 0.01
 

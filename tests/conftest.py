@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from redis import Redis
 
+from infra.app_processes import ApiProcess, WorkerProcess
 from infra.local_services import (
     KafkaBroker,
     LocalService,
@@ -22,6 +24,7 @@ from infra.local_services import (
 )
 from infra.settings import Settings
 from infra.topics import ensure_topics
+from tests.support.client import ChirpClient
 
 TEST_JWT_SECRET = "chirp-test-secret-not-for-production"
 
@@ -77,3 +80,37 @@ def _running(service: LocalService, settings: Settings) -> Iterator[None]:
         yield
     finally:
         service.stop()
+
+
+@pytest.fixture(scope="session")
+def worker(
+    kafka: KafkaBroker, redis_server: RedisServer, test_settings: Settings
+) -> Iterator[WorkerProcess]:
+    """A Faust worker running every projection agent against the test broker and Redis."""
+    process = WorkerProcess(test_settings)
+    with _running(process, test_settings):
+        yield process
+
+
+@pytest.fixture(scope="session")
+def api_server(
+    kafka: KafkaBroker, redis_server: RedisServer, test_settings: Settings
+) -> Iterator[ApiProcess]:
+    """The HTTP API (uvicorn) on a private port."""
+    process = ApiProcess(test_settings)
+    with _running(process, test_settings):
+        yield process
+
+
+@pytest.fixture
+def client(api_server: ApiProcess, worker: WorkerProcess) -> Iterator[ChirpClient]:
+    """An HTTP client for the running stack (API and worker)."""
+    http = ChirpClient(api_server.url)
+    yield http
+    http.close()
+
+
+@pytest.fixture
+def redis_client(redis_server: RedisServer, test_settings: Settings) -> Iterator[Redis]:
+    with Redis.from_url(test_settings.redis_dsn) as connection:
+        yield connection
