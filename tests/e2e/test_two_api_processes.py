@@ -1,0 +1,70 @@
+"""Two API processes side by side: ids stay unique and a handle goes to exactly one racer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from api.positions import decode_token, encode_token
+from infra.app_processes import ApiProcess
+from infra.local_services import KafkaBroker, RedisServer, free_ports
+from infra.settings import Settings
+from tests.support.client import PASSWORD, ChirpClient, random_handle
+
+RACERS = 16
+
+
+@pytest.fixture(scope="module")
+def second_api(
+    kafka: KafkaBroker, redis_server: RedisServer, test_settings: Settings
+) -> Iterator[ApiProcess]:
+    [port] = free_ports(1)
+    settings = test_settings.model_copy(update={"api_port": port})
+    process = ApiProcess(settings, data_dir=test_settings.var_dir / "run-second-api")
+    process.start()
+    try:
+        process.wait_ready()
+        yield process
+    finally:
+        process.stop()
+
+
+def test_a_handle_raced_through_two_processes_is_registered_once(
+    client: ChirpClient, second_api: ApiProcess
+) -> None:
+    handle = random_handle("race")
+    urls = [client.http.base_url, second_api.url] * (RACERS // 2)
+
+    def register(base_url: object) -> int:
+        body = {"handle": handle, "password": PASSWORD}
+        return httpx.post(f"{base_url}/v1/users", json=body, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=RACERS) as pool:
+        statuses = list(pool.map(register, urls))
+    assert sorted(statuses) == [201] + [409] * (RACERS - 1)
+
+
+def test_tweets_posted_through_both_processes_get_distinct_ids(
+    client: ChirpClient, second_api: ApiProcess
+) -> None:
+    author = client.register()
+    other = ChirpClient(second_api.url)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            first = pool.map(lambda i: client.tweet(author, f"one {i}")["id"], range(40))
+            second = pool.map(lambda i: other.tweet(author, f"two {i}")["id"], range(40))
+            ids = list(first) + list(second)
+    finally:
+        other.close()
+    assert len(set(ids)) == 80
+    both = encode_token(
+        decode_token(client.last_position or "") + decode_token(other.last_position or "")
+    )
+    timeline = client.http.get(
+        f"/v1/users/{author.handle}/tweets", params={"limit": 100}, headers={"Chirp-After": both}
+    )
+    assert "Chirp-Stale" not in timeline.headers
+    assert {t["id"] for t in timeline.json()["data"]} == set(ids)

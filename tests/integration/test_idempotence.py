@@ -1,0 +1,90 @@
+"""Applying events that were already applied leaves every read model unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+
+from kafka import KafkaConsumer, TopicPartition
+from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
+
+from infra.settings import Settings
+from projections.base import LoggedEvent, Namespace, Position, serving_pointer_key
+from projections.registry import PROJECTIONS
+from projections.writer import ProjectionWriter
+from schemas import EventCodec
+from tests.support.client import ChirpClient
+from tests.support.redis_snapshot import snapshot
+
+
+def whole_log(settings: Settings, families: tuple[str, ...]) -> list[LoggedEvent]:
+    codec = EventCodec()
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+    try:
+        partitions = [
+            TopicPartition(settings.topic(family), p)
+            for family in families
+            for p in consumer.partitions_for_topic(settings.topic(family)) or ()
+        ]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        logged: list[LoggedEvent] = []
+        while any(consumer.position(tp) < end for tp, end in ends.items()):
+            for records in consumer.poll(timeout_ms=500).values():
+                logged += [
+                    LoggedEvent(Position(r.topic, r.partition, r.offset), codec.decode(r.value))
+                    for r in records
+                ]
+        return logged
+    finally:
+        consumer.close()
+
+
+def all_read_models(redis: Redis) -> dict[str, object]:
+    return {
+        name: snapshot(redis, Namespace(name, int(redis.get(serving_pointer_key(name)) or 1)))
+        for name in PROJECTIONS
+    }
+
+
+async def reapply(settings: Settings, logged: list[LoggedEvent], *, ignore_positions: bool) -> None:
+    redis = AsyncRedis.from_url(settings.redis_dsn)
+    try:
+        for name, projection in PROJECTIONS.items():
+            relevant = [
+                e
+                for e in logged
+                if e.position.topic in {settings.topic(f) for f in projection.topic_families}
+            ]
+            if ignore_positions:
+                keys = Namespace(name, int(await redis.get(serving_pointer_key(name)) or 1))
+                async with redis.pipeline(transaction=True) as tx:
+                    for item in relevant:
+                        assert item.event is not None
+                        projection.apply(item.event, keys, tx)
+                    await tx.execute()
+            else:
+                await ProjectionWriter(redis, [projection]).apply(relevant)
+    finally:
+        await redis.aclose()
+
+
+def test_reapplying_the_log_changes_nothing(
+    client: ChirpClient, redis_client: Redis, test_settings: Settings
+) -> None:
+    authors = [client.register() for _ in range(3)]
+    for i in range(10):
+        for author in authors:
+            client.tweet(author, f"#idempotent tweet {i}")
+    client.get(f"/v1/users/{authors[-1].handle}/tweets")  # waits until everything is applied
+    logged = whole_log(test_settings, ("users", "tweets"))
+    assert len(logged) >= 33
+    before = all_read_models(redis_client)
+
+    asyncio.run(reapply(test_settings, logged, ignore_positions=False))
+    assert all_read_models(redis_client) == before
+
+    # Even past the position check, every command is idempotent on its own.
+    asyncio.run(reapply(test_settings, logged, ignore_positions=True))
+    assert all_read_models(redis_client) == before

@@ -1,0 +1,109 @@
+"""`chirp replay` rebuilds a projection from the log while the old version keeps serving."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+from redis import Redis
+
+from infra.app_processes import settings_environment
+from infra.settings import Settings
+from projections.base import Namespace, building_pointer_key, serving_pointer_key
+from tests.support.client import ChirpClient
+from tests.support.redis_snapshot import snapshot
+
+AUTHORS = 4
+TWEETS_PER_AUTHOR = 60
+
+
+def serving(redis: Redis, projection: str) -> Namespace:
+    return Namespace(projection, int(redis.get(serving_pointer_key(projection)) or 1))
+
+
+def run_replay(settings: Settings, projection: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "infra.cli", "replay", projection, "--drop-grace-s", "0.5"],
+        env=settings_environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_replay_rebuilds_user_timelines_while_reads_keep_answering(
+    client: ChirpClient, redis_client: Redis, test_settings: Settings
+) -> None:
+    authors = [client.register() for _ in range(AUTHORS)]
+    for i in range(TWEETS_PER_AUTHOR):
+        for author in authors:
+            client.tweet(author, f"tweet {i} by {author.handle}")
+    expected = {a.handle: client.user_tweets(a.handle, limit=100) for a in authors}
+    assert all(len(tweets) == TWEETS_PER_AUTHOR for tweets in expected.values())
+    old = serving(redis_client, "user_timelines")
+    before = snapshot(redis_client, old)
+
+    failures: list[str] = []
+    reads = 0
+    done = threading.Event()
+
+    def poll() -> None:
+        nonlocal reads
+        while not done.is_set():
+            for author in authors:
+                response = client.http.get(
+                    f"/v1/users/{author.handle}/tweets", params={"limit": 100}
+                )
+                reads += 1
+                if response.status_code != 200:
+                    failures.append(f"{response.status_code}: {response.text}")
+                elif response.json()["data"] != expected[author.handle]:
+                    failures.append(f"{author.handle} read {len(response.json()['data'])} tweets")
+
+    reader = threading.Thread(target=poll)
+    reader.start()
+    try:
+        result = run_replay(test_settings, "user_timelines")
+    finally:
+        done.set()
+        reader.join()
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert reads > 10
+    assert failures == []
+    new = serving(redis_client, "user_timelines")
+    assert new.version == old.version + 1
+    assert redis_client.get(building_pointer_key("user_timelines")) is None
+    assert snapshot(redis_client, new) == before
+    assert snapshot(redis_client, old) == {}  # the old version is dropped
+    assert {a.handle: client.user_tweets(a.handle, limit=100) for a in authors} == expected
+
+
+def test_replay_keeps_up_with_writes_made_during_the_rebuild(
+    client: ChirpClient, redis_client: Redis, test_settings: Settings
+) -> None:
+    author = client.register()
+    for i in range(20):
+        client.tweet(author, f"before {i}")
+    writer_done = threading.Event()
+    posted_during: list[str] = []
+
+    def keep_posting() -> None:
+        while not writer_done.is_set():
+            posted_during.append(client.tweet(author, f"during {len(posted_during)}")["id"])
+
+    writer = threading.Thread(target=keep_posting)
+    writer.start()
+    try:
+        result = run_replay(test_settings, "tweets")
+    finally:
+        writer_done.set()
+        writer.join()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert posted_during, "no writes happened during the replay"
+    for tweet_id in posted_during:
+        response = client.get(f"/v1/tweets/{tweet_id}")
+        assert response.status_code == 200, f"tweet {tweet_id} lost by the rebuild"
+        assert "Chirp-Stale" not in response.headers
