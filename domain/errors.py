@@ -27,3 +27,11 @@ class InvalidLocation(DomainError):
 
 class ClockMovedBackwards(DomainError):
     """The wall clock went backwards further than the id generator tolerates."""
+
+
+class CannotFollowSelf(DomainError):
+    """A user tried to follow themselves."""
+
+
+class NotTheAuthor(DomainError):
+    """Only a tweet's author may delete it."""

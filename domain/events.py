@@ -43,5 +43,111 @@ class TweetPosted:
         return self.author_id
 
 
-Event = UserRegistered | TweetPosted
-EVENT_TYPES: tuple[type[Event], ...] = (UserRegistered, TweetPosted)
+@dataclass(frozen=True, slots=True)
+class TweetDeleted:
+    """A tweet was deleted; it carries what read models need to undo it (replies, hashtags)."""
+
+    tweet_id: int
+    author_id: int
+    deleted_at_ms: int
+    created_at_ms: int
+    reply_to: int | None = None
+    hashtags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def aggregate_id(self) -> int:
+        return self.author_id
+
+
+@dataclass(frozen=True, slots=True)
+class TweetRetweeted:
+    """`user_id` retweeted `tweet_id`; the retweet is a timeline entry with its own id."""
+
+    retweet_id: int
+    tweet_id: int
+    user_id: int
+    retweeted_at_ms: int
+
+    @property
+    def aggregate_id(self) -> int:
+        return self.user_id
+
+
+@dataclass(frozen=True, slots=True)
+class RetweetUndone:
+    tweet_id: int
+    user_id: int
+    undone_at_ms: int
+
+    @property
+    def aggregate_id(self) -> int:
+        return self.user_id
+
+
+@dataclass(frozen=True, slots=True)
+class UserFollowed:
+    follower_id: int
+    followee_id: int
+    followed_at_ms: int
+
+    @property
+    def aggregate_id(self) -> int:
+        return self.follower_id
+
+
+@dataclass(frozen=True, slots=True)
+class UserUnfollowed:
+    follower_id: int
+    followee_id: int
+    unfollowed_at_ms: int
+
+    @property
+    def aggregate_id(self) -> int:
+        return self.follower_id
+
+
+@dataclass(frozen=True, slots=True)
+class TweetLiked:
+    tweet_id: int
+    user_id: int
+    liked_at_ms: int
+
+    @property
+    def aggregate_id(self) -> int:
+        """Likes are keyed by tweet, so one tweet's likes and unlikes stay in order."""
+        return self.tweet_id
+
+
+@dataclass(frozen=True, slots=True)
+class TweetUnliked:
+    tweet_id: int
+    user_id: int
+    unliked_at_ms: int
+
+    @property
+    def aggregate_id(self) -> int:
+        return self.tweet_id
+
+
+Event = (
+    UserRegistered
+    | TweetPosted
+    | TweetDeleted
+    | TweetRetweeted
+    | RetweetUndone
+    | UserFollowed
+    | UserUnfollowed
+    | TweetLiked
+    | TweetUnliked
+)
+EVENT_TYPES: tuple[type[Event], ...] = (
+    UserRegistered,
+    TweetPosted,
+    TweetDeleted,
+    TweetRetweeted,
+    RetweetUndone,
+    UserFollowed,
+    UserUnfollowed,
+    TweetLiked,
+    TweetUnliked,
+)

@@ -5,8 +5,18 @@ from __future__ import annotations
 import math
 
 from domain.commands import GeoPoint, PostTweet, RegisterUser
-from domain.errors import InvalidLocation
-from domain.events import TweetPosted, UserRegistered
+from domain.errors import CannotFollowSelf, InvalidLocation, NotTheAuthor
+from domain.events import (
+    RetweetUndone,
+    TweetDeleted,
+    TweetLiked,
+    TweetPosted,
+    TweetRetweeted,
+    TweetUnliked,
+    UserFollowed,
+    UserRegistered,
+    UserUnfollowed,
+)
 from domain.text import (
     check_display_name,
     check_handle,
@@ -60,3 +70,49 @@ def post_tweet(command: PostTweet, *, tweet_id: int, now_ms: int) -> TweetPosted
         hashtags=extract_hashtags(text),
         mentions=extract_mentions(text),
     )
+
+
+def follow(follower_id: int, followee_id: int, *, now_ms: int) -> UserFollowed:
+    if follower_id == followee_id:
+        raise CannotFollowSelf("you cannot follow yourself")
+    return UserFollowed(follower_id=follower_id, followee_id=followee_id, followed_at_ms=now_ms)
+
+
+def unfollow(follower_id: int, followee_id: int, *, now_ms: int) -> UserUnfollowed:
+    if follower_id == followee_id:
+        raise CannotFollowSelf("you cannot unfollow yourself")
+    return UserUnfollowed(
+        follower_id=follower_id, followee_id=followee_id, unfollowed_at_ms=now_ms
+    )
+
+
+def delete_tweet(tweet: TweetPosted, *, requested_by: int, now_ms: int) -> TweetDeleted:
+    """Deletion of `tweet` as it was posted; only its author may delete it."""
+    if tweet.author_id != requested_by:
+        raise NotTheAuthor("only the author can delete a tweet")
+    return TweetDeleted(
+        tweet_id=tweet.tweet_id,
+        author_id=tweet.author_id,
+        deleted_at_ms=now_ms,
+        created_at_ms=tweet.created_at_ms,
+        reply_to=tweet.reply_to,
+        hashtags=tweet.hashtags,
+    )
+
+
+def like(tweet_id: int, user_id: int, *, now_ms: int) -> TweetLiked:
+    return TweetLiked(tweet_id=tweet_id, user_id=user_id, liked_at_ms=now_ms)
+
+
+def unlike(tweet_id: int, user_id: int, *, now_ms: int) -> TweetUnliked:
+    return TweetUnliked(tweet_id=tweet_id, user_id=user_id, unliked_at_ms=now_ms)
+
+
+def retweet(tweet_id: int, user_id: int, *, retweet_id: int, now_ms: int) -> TweetRetweeted:
+    return TweetRetweeted(
+        retweet_id=retweet_id, tweet_id=tweet_id, user_id=user_id, retweeted_at_ms=now_ms
+    )
+
+
+def undo_retweet(tweet_id: int, user_id: int, *, now_ms: int) -> RetweetUndone:
+    return RetweetUndone(tweet_id=tweet_id, user_id=user_id, undone_at_ms=now_ms)

@@ -56,6 +56,13 @@ DEAD_LETTER_FAMILY = "deadletter"
 EVENT_FAMILIES: dict[str, str] = {
     "UserRegistered": "users",
     "TweetPosted": "tweets",
+    "TweetDeleted": "tweets",
+    "TweetRetweeted": "tweets",
+    "RetweetUndone": "tweets",
+    "UserFollowed": "follows",
+    "UserUnfollowed": "follows",
+    "TweetLiked": "likes",
+    "TweetUnliked": "likes",
 }
 
 

@@ -11,7 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from domain.commands import GeoPoint
-from domain.events import Event, TweetPosted, UserRegistered
+from domain.events import (
+    Event,
+    RetweetUndone,
+    TweetDeleted,
+    TweetLiked,
+    TweetPosted,
+    TweetRetweeted,
+    TweetUnliked,
+    UserFollowed,
+    UserRegistered,
+    UserUnfollowed,
+)
 from schemas.registry import EVENT_NAMESPACE
 
 
@@ -31,6 +42,13 @@ class EventMapping:
 EVENT_MAPPINGS: tuple[EventMapping, ...] = (
     EventMapping(UserRegistered, {"registered_at_ms": "registered_at"}),
     EventMapping(TweetPosted, {"created_at_ms": "created_at"}),
+    EventMapping(TweetDeleted, {"deleted_at_ms": "deleted_at", "created_at_ms": "created_at"}),
+    EventMapping(TweetRetweeted, {"retweeted_at_ms": "retweeted_at"}),
+    EventMapping(RetweetUndone, {"undone_at_ms": "undone_at"}),
+    EventMapping(UserFollowed, {"followed_at_ms": "followed_at"}),
+    EventMapping(UserUnfollowed, {"unfollowed_at_ms": "unfollowed_at"}),
+    EventMapping(TweetLiked, {"liked_at_ms": "liked_at"}),
+    EventMapping(TweetUnliked, {"unliked_at_ms": "unliked_at"}),
 )
 
 RECORD_TYPES: Mapping[str, type] = {
