@@ -16,7 +16,7 @@ from api.body_limit import BodySizeLimit
 from api.problems import install_problem_handlers
 from api.publisher import EventPublisher
 from api.read_models import ReadModels
-from api.routes import health, sessions, tweets, users
+from api.routes import following, health, sessions, timelines, tweets, users
 from api.services import ApiServices
 from domain.ids import MAX_NODE_ID, IdGenerator
 from projections.registry import PROJECTIONS
@@ -90,6 +90,14 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_problem_handlers(app)
-    for router in (health.router, users.router, sessions.router, tweets.router):
+    routers = (
+        health.router,
+        users.router,
+        sessions.router,
+        tweets.router,
+        following.router,
+        timelines.router,
+    )
+    for router in routers:
         app.include_router(router)
     return app

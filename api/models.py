@@ -69,10 +69,29 @@ class TweetOut(BaseModel):
     retweet_count: int
     reply_count: int
     tweet_url: str | None = None
+    retweeted_tweet: TweetOut | None = None
 
 
 class TweetPage(BaseModel):
     data: list[TweetOut]
+    next_cursor: str | None
+
+
+class UserSummary(BaseModel):
+    id: str
+    handle: str
+    display_name: str
+
+
+class UserPage(BaseModel):
+    data: list[UserSummary]
+    next_cursor: str | None
+
+
+class ThreadOut(BaseModel):
+    ancestors: list[TweetOut]
+    tweet: TweetOut
+    replies: list[TweetOut]
     next_cursor: str | None
 
 

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from domain.errors import DomainError
+from domain.errors import DomainError, NotTheAuthor
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def on_domain_error(_: Request, error: DomainError) -> Response:
+        if isinstance(error, NotTheAuthor):
+            return problem_response(403, str(error), title="Forbidden")
         return problem_response(422, str(error), title="Invalid request")
 
     @app.exception_handler(RequestValidationError)

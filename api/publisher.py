@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from aiokafka import AIOKafkaProducer
 
+from domain.clock import now_ms
 from domain.events import Event
 from projections.base import Position
 from schemas import EventCodec
@@ -22,11 +23,9 @@ class EventPublisher:
         self.codec = codec
         self.topic_of = topic_of  # family -> topic name
 
-    async def publish(
-        self, event: Event, *, occurred_at_ms: int, correlation_id: str | None
-    ) -> Position:
+    async def publish(self, event: Event, *, correlation_id: str | None) -> Position:
         event_type = type(event).__name__
-        envelope = Envelope.new(event_type, occurred_at_ms, correlation_id)
+        envelope = Envelope.new(event_type, now_ms(), correlation_id)
         topic = self.topic_of(topic_family(event_type))
         metadata = await self.producer.send_and_wait(
             topic,

@@ -23,3 +23,9 @@ def created(payload: Any, *, location: str, position: Position) -> Response:
     """201 with `Location` and the `Chirp-Position` token of the event it produced."""
     headers = {"Location": location, POSITION_HEADER: encode_token([position])}
     return json_response(payload, status=201, headers=headers)
+
+
+def no_content(position: Position | None = None) -> Response:
+    """204, with the `Chirp-Position` of the event it produced, if it produced one."""
+    headers = {POSITION_HEADER: encode_token([position])} if position else None
+    return Response(status_code=204, headers=headers)

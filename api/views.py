@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,6 +10,13 @@ from projections.tweets import StoredTweet
 from projections.users import UserProfile
 
 JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TweetCounts:
+    like_count: int = 0
+    retweet_count: int = 0
+    reply_count: int = 0
 
 
 def iso_time(unix_ms: int) -> str:
@@ -21,8 +29,11 @@ def author_view(profile: UserProfile | None, author_id: str) -> JsonObject:
     return {"id": author_id, "handle": profile.handle, "display_name": profile.display_name}
 
 
-def tweet_view(tweet: StoredTweet, authors: dict[int, UserProfile]) -> JsonObject:
+def tweet_view(
+    tweet: StoredTweet, authors: dict[int, UserProfile], counts: TweetCounts | None = None
+) -> JsonObject:
     author_id = tweet["author_id"]
+    counts = counts or TweetCounts()
     return {
         "id": tweet["id"],
         "author": author_view(authors.get(int(author_id)), author_id),
@@ -30,24 +41,47 @@ def tweet_view(tweet: StoredTweet, authors: dict[int, UserProfile]) -> JsonObjec
         "created_at": iso_time(tweet["created_at_ms"]),
         "reply_to": tweet["reply_to"],
         "quote_of": tweet["quote_of"],
-        "retweet_of": tweet["retweet_of"],
+        "retweet_of": None,
         "media": [{"id": media_id} for media_id in tweet["media_ids"]],
         "location": tweet["location"],
         "hashtags": tweet["hashtags"],
         "mentions": tweet["mentions"],
-        "like_count": 0,
-        "retweet_count": 0,
-        "reply_count": 0,
+        "like_count": counts.like_count,
+        "retweet_count": counts.retweet_count,
+        "reply_count": counts.reply_count,
     }
 
 
-def user_view(profile: UserProfile, *, tweet_count: int) -> JsonObject:
+def retweet_view(
+    entry: StoredTweet, original: JsonObject, authors: dict[int, UserProfile]
+) -> JsonObject:
+    """A retweet entry: the retweeter and time of the retweet, the original's content."""
+    retweeter = entry["author_id"]
+    return {
+        **original,
+        "id": entry["id"],
+        "author": author_view(authors.get(int(retweeter)), retweeter),
+        "created_at": iso_time(entry["created_at_ms"]),
+        "retweet_of": entry["retweet_of"],
+        "retweeted_tweet": original,
+    }
+
+
+def user_summary(profile: UserProfile) -> JsonObject:
     return {
         "id": str(profile.user_id),
         "handle": profile.handle,
         "display_name": profile.display_name,
+    }
+
+
+def user_view(
+    profile: UserProfile, *, tweet_count: int, followers_count: int, following_count: int
+) -> JsonObject:
+    return {
+        **user_summary(profile),
         "created_at": iso_time(profile.registered_at_ms),
-        "followers_count": 0,
-        "following_count": 0,
+        "followers_count": followers_count,
+        "following_count": following_count,
         "tweet_count": tweet_count,
     }

@@ -26,3 +26,15 @@ class PostTweet:
     quote_of: int | None = None
     media_ids: tuple[int, ...] = field(default_factory=tuple)
     location: GeoPoint | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteTweet:
+    """Delete a tweet; carries the tweet as posted so read models can undo what it did."""
+
+    tweet_id: int
+    author_id: int
+    requested_by: int
+    created_at_ms: int
+    reply_to: int | None = None
+    hashtags: tuple[str, ...] = field(default_factory=tuple)

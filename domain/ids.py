@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from domain.clock import now_ms
 from domain.errors import ClockMovedBackwards
 
 EPOCH_MS = 1_577_836_800_000  # 2020-01-01T00:00:00Z
@@ -26,14 +27,10 @@ ID_DIGITS = 19  # decimal digits of the largest 63-bit id
 Clock = Callable[[], int]
 
 
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class IdGenerator:
     """Makes ids for one node; thread-safe. Waits out small backward clock steps."""
 
-    def __init__(self, node_id: int, clock: Clock = wall_clock_ms) -> None:
+    def __init__(self, node_id: int, clock: Clock = now_ms) -> None:
         if not 0 <= node_id <= MAX_NODE_ID:
             raise ValueError(f"node id must be within 0..{MAX_NODE_ID}, got {node_id}")
         self.node_id = node_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from domain.commands import GeoPoint, PostTweet, RegisterUser
+from domain.commands import DeleteTweet, GeoPoint, PostTweet, RegisterUser
 from domain.errors import CannotFollowSelf, InvalidLocation, NotTheAuthor
 from domain.events import (
     RetweetUndone,
@@ -81,22 +81,20 @@ def follow(follower_id: int, followee_id: int, *, now_ms: int) -> UserFollowed:
 def unfollow(follower_id: int, followee_id: int, *, now_ms: int) -> UserUnfollowed:
     if follower_id == followee_id:
         raise CannotFollowSelf("you cannot unfollow yourself")
-    return UserUnfollowed(
-        follower_id=follower_id, followee_id=followee_id, unfollowed_at_ms=now_ms
-    )
+    return UserUnfollowed(follower_id=follower_id, followee_id=followee_id, unfollowed_at_ms=now_ms)
 
 
-def delete_tweet(tweet: TweetPosted, *, requested_by: int, now_ms: int) -> TweetDeleted:
-    """Deletion of `tweet` as it was posted; only its author may delete it."""
-    if tweet.author_id != requested_by:
+def delete_tweet(command: DeleteTweet, *, now_ms: int) -> TweetDeleted:
+    """Deletion of a tweet as it was posted; only its author may delete it."""
+    if command.author_id != command.requested_by:
         raise NotTheAuthor("only the author can delete a tweet")
     return TweetDeleted(
-        tweet_id=tweet.tweet_id,
-        author_id=tweet.author_id,
+        tweet_id=command.tweet_id,
+        author_id=command.author_id,
         deleted_at_ms=now_ms,
-        created_at_ms=tweet.created_at_ms,
-        reply_to=tweet.reply_to,
-        hashtags=tweet.hashtags,
+        created_at_ms=command.created_at_ms,
+        reply_to=command.reply_to,
+        hashtags=command.hashtags,
     )
 
 

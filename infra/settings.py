@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     worker_data_dir: Path | None = None  # defaults to var_dir / "worker"
     rocksdb_block_cache_bytes: int = 8 * 1024 * 1024
     worker_session_timeout_s: float = 10.0  # how soon a crashed worker's partitions move
+    celebrity_threshold: int = Field(10_000, ge=0)  # more followers: merged at read, not pushed
+    inactive_days: float = Field(30, gt=0)  # unread home timelines expire; rebuilt on next read
     projection_batch_size: int = 500
     projection_batch_within_s: float = 0.01
 
@@ -81,6 +83,10 @@ class Settings(BaseSettings):
     @cached_property
     def worker_dir(self) -> Path:
         return self.worker_data_dir or self.var_dir / "worker"
+
+    @property
+    def inactive_s(self) -> int:
+        return int(self.inactive_days * 86_400)
 
     def topic(self, family: str) -> str:
         """The full name of one aggregate family's topic, e.g. `chirp.tweets`."""

@@ -17,7 +17,7 @@ from kafka.protocol.consumer import OffsetSpec
 from kafka.structs import TopicPartition
 
 from infra.settings import Settings
-from schemas.envelope import DEAD_LETTER_FAMILY, TOPIC_FAMILIES
+from schemas.envelope import DEAD_LETTER_FAMILY, FOLLOWS_BY_FOLLOWEE_FAMILY, TOPIC_FAMILIES
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +39,13 @@ def dead_letter_topic(settings: Settings) -> str:
 
 
 def chirp_topics(settings: Settings) -> list[str]:
-    """Every topic `ensure_topics` creates."""
-    return [*event_topics(settings), dead_letter_topic(settings)]
+    """Every topic `ensure_topics` creates (the repartition topic too: it must exist with the
+    partition count of `chirp.tweets` before the worker starts)."""
+    return [
+        *event_topics(settings),
+        dead_letter_topic(settings),
+        settings.topic(FOLLOWS_BY_FOLLOWEE_FAMILY),
+    ]
 
 
 def topic_configs(settings: Settings) -> dict[str, str]:

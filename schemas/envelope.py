@@ -51,6 +51,8 @@ class Envelope:
 # The log's topics, one per aggregate family, plus the dead-letter topic.
 TOPIC_FAMILIES = ("users", "tweets", "follows", "likes", "media")
 DEAD_LETTER_FAMILY = "deadletter"
+# The follow events again, keyed by followee: co-partitioned with the tweets for fan-out.
+FOLLOWS_BY_FOLLOWEE_FAMILY = "follows.by-followee"
 
 # Which topic family each event type is written to (DESIGN §3: per aggregate family).
 EVENT_FAMILIES: dict[str, str] = {

@@ -7,10 +7,15 @@ from typing import TYPE_CHECKING, Any
 import faust
 from redis.asyncio import Redis
 
-from projections.registry import projections_for_family
+from projections.registry import all_projections, projections_for_family
 from schemas import EventCodec
 from schemas.envelope import TOPIC_FAMILIES
 from streams.agents import register_projection_agent
+from streams.follow_graph import (
+    TableFollowerDirectory,
+    hold_timelines,
+    register_follow_graph_agents,
+)
 from streams.heartbeat import register_heartbeat
 from streams.topics import declare_topics
 
@@ -37,12 +42,33 @@ def create_app(settings: Settings) -> faust.App:
         broker_session_timeout=settings.worker_session_timeout_s,
         broker_heartbeat_interval=settings.worker_session_timeout_s / 5,
         web_enabled=False,
+        key_serializer="raw",  # keys and values stay bytes everywhere, tables included
+        value_serializer="raw",
         autodiscover=False,
     )
     topics = declare_topics(app, settings)
     codec = EventCodec()
+    follow_edges = app.Table(
+        "follow-edges",
+        key_type=bytes,
+        value_type=bytes,
+        partitions=settings.topic_partitions,
+        options=rocksdb_table_options(settings),
+    )
+    register_follow_graph_agents(
+        app,
+        follows=topics.by_family["follows"],
+        by_followee=topics.follows_by_followee,
+        table=follow_edges,
+        codec=codec,
+        redis_dsn=settings.redis_dsn,
+    )
+    directory = TableFollowerDirectory(
+        follow_edges, settings.topic_partitions, settings.celebrity_threshold
+    )
+    live_projections = all_projections(directory)
     for family in TOPIC_FAMILIES:
-        projections = projections_for_family(family)
+        projections = projections_for_family(family, live_projections)
         if not projections:
             continue
         register_projection_agent(
@@ -55,6 +81,7 @@ def create_app(settings: Settings) -> faust.App:
             redis_factory=lambda: Redis.from_url(settings.redis_dsn),
             batch_size=settings.projection_batch_size,
             batch_within_s=settings.projection_batch_within_s,
+            before_apply=hold_timelines if family == "follows" else None,
         )
     register_heartbeat(app, settings.redis_dsn)
     return app

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import faust
 from faust.types import TopicT
 
-from schemas.envelope import DEAD_LETTER_FAMILY, TOPIC_FAMILIES
+from schemas.envelope import DEAD_LETTER_FAMILY, FOLLOWS_BY_FOLLOWEE_FAMILY, TOPIC_FAMILIES
 
 if TYPE_CHECKING:
     from infra.settings import Settings
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 class ChirpTopics:
     by_family: dict[str, TopicT]
     dead_letters: TopicT
+    follows_by_followee: TopicT
 
 
 def declare_topics(app: faust.App, settings: Settings) -> ChirpTopics:
@@ -39,4 +40,5 @@ def declare_topics(app: faust.App, settings: Settings) -> ChirpTopics:
     return ChirpTopics(
         by_family={family: raw_topic(family) for family in TOPIC_FAMILIES},
         dead_letters=raw_topic(DEAD_LETTER_FAMILY),
+        follows_by_followee=raw_topic(FOLLOWS_BY_FOLLOWEE_FAMILY),
     )

@@ -27,6 +27,7 @@ from infra.topics import ensure_topics
 from tests.support.client import ChirpClient
 
 TEST_JWT_SECRET = "chirp-test-secret-not-for-production"
+CELEBRITY_THRESHOLD = 5
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +50,8 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         topic_partitions=4,
         replication_factor=1,
         min_insync_replicas=1,
+        # Low, so a test can make a celebrity with a handful of followers.
+        celebrity_threshold=CELEBRITY_THRESHOLD,
     )
 
 

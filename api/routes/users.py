@@ -1,8 +1,7 @@
-"""Accounts: registration, profiles and user timelines."""
+"""Accounts: registration, profiles, user timelines, followers and following."""
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
@@ -10,21 +9,37 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.deps import CorrelationId, Freshness, Paging, Services, reads
-from api.hydration import hydrate_tweets
-from api.models import RegisterUserRequest, TweetPage, UserOut
+from api.hydration import HYDRATION_PROJECTIONS, TweetSources, fill_page, hydrate
+from api.models import RegisterUserRequest, TweetPage, UserOut, UserPage
 from api.problems import Problem
 from api.responses import created, json_response
-from api.views import user_view
+from api.services import ApiServices
+from api.views import JsonObject, user_summary, user_view
+from domain.clock import now_ms
 from domain.commands import RegisterUser
 from domain.model import register_user, validate_registration
 from domain.text import handle_key
-from projections.user_timelines import timeline_length, timeline_page
+from projections.base import Namespace
+from projections.follow_graph import followers_key, following_key, graph_counts, user_page
+from projections.user_timelines import timeline_entries, tweet_count
 from projections.users import profiles, user_id_for_handle
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
 
 HandlePath = Annotated[str, Path(max_length=64)]
 HANDLE_CLAIM_PREFIX = "chirp:claims:handle:"
+
+
+def user_not_found(handle: str) -> Problem:
+    return Problem(404, f"no user with handle {handle!r}", title="User not found")
+
+
+async def existing_user_id(services: ApiServices, users: Namespace, handle: str) -> int:
+    """The id behind a handle; 404 if nobody has it."""
+    user_id = await user_id_for_handle(services.redis, users, handle)
+    if user_id is None:
+        raise user_not_found(handle)
+    return user_id
 
 
 @router.post("", status_code=201, response_model=UserOut, responses={409: {}, 422: {}})
@@ -43,11 +58,10 @@ async def register(
         if await user_id_for_handle(services.redis, users, command.handle) is not None:
             raise Problem(409, f"handle {command.handle!r} is taken", title="Handle taken")
         password_hash = await run_in_threadpool(services.passwords.hash, command.password)
-        now_ms = time.time_ns() // 1_000_000
-        event = register_user(command, user_id=user_id, password_hash=password_hash, now_ms=now_ms)
-        position = await services.publisher.publish(
-            event, occurred_at_ms=now_ms, correlation_id=correlation_id
+        event = register_user(
+            command, user_id=user_id, password_hash=password_hash, now_ms=now_ms()
         )
+        position = await services.publisher.publish(event, correlation_id=correlation_id)
     except BaseException:
         await services.redis.delete(claim)
         raise
@@ -66,18 +80,22 @@ async def register(
 async def get_user(
     handle: HandlePath,
     services: Services,
-    freshness: Annotated[Freshness, Depends(reads("users", "user_timelines"))],
+    freshness: Annotated[Freshness, Depends(reads("users", "user_timelines", "follow_graph"))],
 ) -> Response:
     """A user's profile with follower, following and tweet counts."""
-    spaces = await services.read_models.namespaces("users", "user_timelines")
-    user_id = await user_id_for_handle(services.redis, spaces["users"], handle)
-    found = await profiles(services.redis, spaces["users"], [user_id]) if user_id else {}
-    if user_id is None or user_id not in found:
-        raise Problem(404, f"no user with handle {handle!r}", title="User not found")
-    tweet_count = await timeline_length(services.redis, spaces["user_timelines"], user_id)
-    return json_response(
-        user_view(found[user_id], tweet_count=tweet_count), headers=freshness.headers()
+    spaces = await services.read_models.namespaces("users", "user_timelines", "follow_graph")
+    user_id = await existing_user_id(services, spaces["users"], handle)
+    found = await profiles(services.redis, spaces["users"], [user_id])
+    if user_id not in found:
+        raise user_not_found(handle)
+    followers, following = await graph_counts(services.redis, spaces["follow_graph"], user_id)
+    view = user_view(
+        found[user_id],
+        tweet_count=await tweet_count(services.redis, spaces["user_timelines"], user_id),
+        followers_count=followers,
+        following_count=following,
     )
+    return json_response(view, headers=freshness.headers())
 
 
 @router.get("/{handle}/tweets", response_model=TweetPage, responses={404: {}})
@@ -85,18 +103,63 @@ async def user_tweets(
     handle: HandlePath,
     services: Services,
     paging: Paging,
-    freshness: Annotated[Freshness, Depends(reads("users", "user_timelines", "tweets"))],
+    freshness: Annotated[Freshness, Depends(reads("user_timelines", *HYDRATION_PROJECTIONS))],
 ) -> Response:
-    """A user's own tweets, newest first."""
-    spaces = await services.read_models.namespaces("users", "user_timelines", "tweets")
-    user_id = await user_id_for_handle(services.redis, spaces["users"], handle)
-    if user_id is None:
-        raise Problem(404, f"no user with handle {handle!r}", title="User not found")
-    tweet_ids, next_before = await timeline_page(
-        services.redis, spaces["user_timelines"], user_id, limit=paging.limit, before=paging.before
-    )
-    data = await hydrate_tweets(
-        services.redis, tweets=spaces["tweets"], users=spaces["users"], tweet_ids=tweet_ids
-    )
-    next_cursor = str(next_before) if next_before is not None else None
+    """A user's own tweets and retweets, newest first."""
+    spaces = await services.read_models.namespaces("user_timelines", *HYDRATION_PROJECTIONS)
+    user_id = await existing_user_id(services, spaces["users"], handle)
+
+    async def fetch(before: int | None, count: int) -> list[int]:
+        return await timeline_entries(
+            services.redis, spaces["user_timelines"], user_id, count=count, before=before
+        )
+
+    async def resolve(ids: list[int]) -> dict[int, JsonObject]:
+        return await hydrate(services.redis, TweetSources.of(spaces), ids)
+
+    data, next_cursor = await fill_page(fetch, resolve, limit=paging.limit, cursor=paging.before)
+    return json_response({"data": data, "next_cursor": next_cursor}, headers=freshness.headers())
+
+
+async def user_list(
+    services: Services, users: Namespace, key: str, paging: Paging
+) -> tuple[list[JsonObject], str | None]:
+    async def fetch(after: int | None, count: int) -> list[int]:
+        ids, _ = await user_page(services.redis, key, limit=count, after=after)
+        return ids
+
+    async def resolve(ids: list[int]) -> dict[int, JsonObject]:
+        found = await profiles(services.redis, users, ids)
+        return {user_id: user_summary(profile) for user_id, profile in found.items()}
+
+    return await fill_page(fetch, resolve, limit=paging.limit, cursor=paging.before)
+
+
+@router.get("/{handle}/followers", response_model=UserPage, responses={404: {}})
+async def followers(
+    handle: HandlePath,
+    services: Services,
+    paging: Paging,
+    freshness: Annotated[Freshness, Depends(reads("users", "follow_graph"))],
+) -> Response:
+    """Who follows this user."""
+    spaces = await services.read_models.namespaces("users", "follow_graph")
+    user_id = await existing_user_id(services, spaces["users"], handle)
+    key = followers_key(spaces["follow_graph"], user_id)
+    data, next_cursor = await user_list(services, spaces["users"], key, paging)
+    return json_response({"data": data, "next_cursor": next_cursor}, headers=freshness.headers())
+
+
+@router.get("/{handle}/following", response_model=UserPage, responses={404: {}})
+async def following(
+    handle: HandlePath,
+    services: Services,
+    paging: Paging,
+    freshness: Annotated[Freshness, Depends(reads("users", "follow_graph"))],
+) -> Response:
+    """Whom this user follows."""
+    spaces = await services.read_models.namespaces("users", "follow_graph")
+    user_id = await existing_user_id(services, spaces["users"], handle)
+    key = following_key(spaces["follow_graph"], user_id)
+    data, next_cursor = await user_list(services, spaces["users"], key, paging)
     return json_response({"data": data, "next_cursor": next_cursor}, headers=freshness.headers())

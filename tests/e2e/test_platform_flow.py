@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.registry import PROJECTIONS
 from tests.support.client import PASSWORD, ChirpClient, random_handle
 
 
@@ -76,4 +77,5 @@ def test_health_and_readiness(client: ChirpClient) -> None:
     assert client.http.get("/healthz").json() == {"status": "ok"}
     ready = client.http.get("/readyz")
     assert ready.status_code == 200
-    assert set(ready.json()["projection_lag"]) == {"users", "tweets", "user_timelines"}
+    assert set(ready.json()["projection_lag"]) == set(PROJECTIONS)
+    assert all(isinstance(lag, int) for lag in ready.json()["projection_lag"].values())

@@ -42,6 +42,7 @@ EXPECTED_TOPICS = {
     "chirp.likes",
     "chirp.media",
     "chirp.deadletter",
+    "chirp.follows.by-followee",
 }
 
 

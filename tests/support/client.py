@@ -46,11 +46,15 @@ class ChirpClient:
         return {"Chirp-After": self.last_position} if self.last_position else {}
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self._remember(self.http.post(path, **kwargs))
+        headers = {**self.after(), **kwargs.pop("headers", {})}
+        return self._remember(self.http.post(path, headers=headers, **kwargs))
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self.after(), **kwargs.pop("headers", {})}
         return self.http.get(path, headers=headers, **kwargs)
+
+    def ids(self, items: list[dict[str, Any]]) -> list[str]:
+        return [item["id"] for item in items]
 
     def register(self, handle: str | None = None, display_name: str | None = None) -> Account:
         handle = handle or random_handle()
@@ -78,3 +82,30 @@ class ChirpClient:
         assert response.status_code == 200, response.text
         data: list[dict[str, Any]] = response.json()["data"]
         return data
+
+    def put(self, path: str, account: Account) -> httpx.Response:
+        return self._remember(self.http.put(path, headers={**self.after(), **account.auth}))
+
+    def delete(self, path: str, account: Account) -> httpx.Response:
+        return self._remember(self.http.delete(path, headers={**self.after(), **account.auth}))
+
+    def follow(self, follower: Account, followee: Account) -> None:
+        response = self.put(f"/v1/following/{followee.handle}", follower)
+        assert response.status_code == 204, response.text
+
+    def unfollow(self, follower: Account, followee: Account) -> None:
+        response = self.delete(f"/v1/following/{followee.handle}", follower)
+        assert response.status_code == 204, response.text
+
+    def home(self, account: Account, **params: Any) -> list[dict[str, Any]]:
+        response = self.get("/v1/timelines/home", params=params, headers=account.auth)
+        assert response.status_code == 200, response.text
+        assert "Chirp-Stale" not in response.headers
+        data: list[dict[str, Any]] = response.json()["data"]
+        return data
+
+    def tweet_json(self, tweet_id: str) -> dict[str, Any]:
+        response = self.get(f"/v1/tweets/{tweet_id}")
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body

@@ -510,7 +510,7 @@ def test_codec_refuses_a_mapping_without_a_schema(tmp_path: Path) -> None:
         (AVSC_DIR / "UserRegistered.avsc").read_text(encoding="utf-8"), encoding="utf-8"
     )
 
-    with pytest.raises(SchemaDefinitionError, match="mappings without a schema: .*TweetPosted"):
+    with pytest.raises(SchemaDefinitionError, match=r"mappings without a schema: .*TweetPosted"):
         EventCodec(SchemaRegistry.from_directory(tmp_path))
 
 

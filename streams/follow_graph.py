@@ -1,0 +1,133 @@
+"""The worker's follow graph: a RocksDB table with one key per edge, partitioned by followee.
+
+`chirp.follows` is keyed by follower. A repartition agent forwards each follow event to
+`chirp.follows.by-followee`, keyed by followee, which has the partition count of
+`chirp.tweets` and the same key bytes, so an author's followers live in the same partition
+(on the same worker) as the author's tweets. The fan-out reads them with a prefix scan of the
+local RocksDB partition: no network hop, and a celebrity's follower set is never one value.
+
+Edge key: fixed-width followee id + fixed-width follower id (38 ASCII bytes).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+from aiokafka.partitioner import murmur2
+from faust.types import EventT, StreamT, TopicT
+from redis.asyncio import Redis
+
+from domain.events import UserFollowed, UserUnfollowed
+from domain.ids import ID_DIGITS, sortable_id
+from projections.base import LoggedEvent
+from projections.home_timelines import hold_key
+from schemas import EventCodec, EventDecodeError
+from schemas.envelope import record_key
+
+log = logging.getLogger(__name__)
+
+EDGE_PRESENT = b"1"
+HOLD_TTL_S = 60
+
+
+def edge_key(followee_id: int, follower_id: int) -> bytes:
+    return (sortable_id(followee_id) + sortable_id(follower_id)).encode()
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    """Kafka's default partitioner (murmur2), as every producer of the log uses it."""
+    hashed: int = murmur2(key)
+    return (hashed & 0x7FFFFFFF) % partitions
+
+
+class TableFollowerDirectory:
+    """Followers of an author from the local RocksDB partition that holds them."""
+
+    def __init__(self, table: faust.Table, partitions: int, celebrity_threshold: int) -> None:
+        self.table = table
+        self.partitions = partitions
+        self.celebrity_threshold = celebrity_threshold
+
+    def followers_of(self, user_id: int) -> list[int] | None:
+        partition = partition_for(record_key(user_id), self.partitions)
+        db: Any = self.table.data._db_for_partition(partition)
+        prefix = sortable_id(user_id).encode()
+        followers: list[int] = []
+        for key in db.keys(from_key=prefix):
+            if not key.startswith(prefix):
+                break
+            followers.append(int(key[ID_DIGITS:]))
+            if len(followers) > self.celebrity_threshold:
+                return None  # merged at read time instead of pushed
+        return followers
+
+
+async def hold_timeline(redis: Redis, event: UserFollowed | UserUnfollowed) -> None:
+    """Mark the follower's home timeline as not cacheable until the edge reaches the table."""
+    key = hold_key(event.follower_id)
+    async with redis.pipeline(transaction=True) as tx:
+        tx.sadd(key, event.followee_id)
+        tx.expire(key, HOLD_TTL_S)
+        await tx.execute()
+
+
+async def hold_timelines(redis: Redis, batch: list[LoggedEvent]) -> None:
+    """Before the follows projection drops timelines: hold them (see `hold_timeline`)."""
+    for logged in batch:
+        if isinstance(logged.event, UserFollowed | UserUnfollowed):
+            await hold_timeline(redis, logged.event)
+
+
+def follow_event(codec: EventCodec, event: EventT) -> UserFollowed | UserUnfollowed | None:
+    try:
+        decoded = codec.decode(event.message.value)
+    except EventDecodeError:
+        return None  # the projection agent on the same topic dead-letters it
+    return decoded if isinstance(decoded, UserFollowed | UserUnfollowed) else None
+
+
+def register_follow_graph_agents(
+    app: faust.App,
+    *,
+    follows: TopicT,
+    by_followee: TopicT,
+    table: faust.Table,
+    codec: EventCodec,
+    redis_dsn: str,
+) -> None:
+    async def repartition(stream: StreamT[bytes]) -> None:
+        redis = Redis.from_url(redis_dsn)
+        try:
+            async for event in stream.events():
+                follow = follow_event(codec, event)
+                if follow is None:
+                    continue
+                await hold_timeline(redis, follow)
+                await by_followee.send(
+                    key=record_key(follow.followee_id),
+                    value=event.message.value,
+                    headers=list(event.message.headers or []),
+                )
+        finally:
+            await redis.aclose()
+
+    async def record_edges(stream: StreamT[bytes]) -> None:
+        redis = Redis.from_url(redis_dsn)
+        try:
+            async for event in stream.events():
+                follow = follow_event(codec, event)
+                if follow is None:
+                    continue
+                key = edge_key(follow.followee_id, follow.follower_id)
+                if isinstance(follow, UserFollowed):
+                    table[key] = EDGE_PRESENT
+                else:
+                    table.pop(key, None)
+                await redis.srem(hold_key(follow.follower_id), follow.followee_id)
+        finally:
+            await redis.aclose()
+
+    app.agent(follows, name="repartition-follows", concurrency=1)(repartition)
+    app.agent(by_followee, name="record-follow-edges", concurrency=1)(record_edges)
