@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from api.auth import Passwords, TokenIssuer
 from api.body_limit import BodySizeLimit
+from api.idempotency import IdempotencyKeys
 from api.problems import install_problem_handlers
 from api.publisher import EventPublisher
 from api.read_models import ReadModels
@@ -88,6 +89,8 @@ def create_app(settings: Settings) -> FastAPI:
         summary="An event-sourced social backend: writes go to Kafka, reads come from projections.",
         lifespan=lifespan,
     )
+    # Added last is outermost: bodies are size-checked before idempotency keys are looked up.
+    app.add_middleware(IdempotencyKeys, redis_of=lambda scope: scope["app"].state.services.redis)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_problem_handlers(app)
     routers = (
