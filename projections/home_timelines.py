@@ -139,8 +139,8 @@ def orig_key(keys: Namespace, user_id: int) -> str:
 
 
 def hold_key(user_id: int) -> str:
-    """Follows of this user on their way into the worker's graph table: while any is pending,
-    a rebuilt timeline is served but not stored, so a push cannot miss the new edge."""
+    """Follows of this user on their way into the worker's graph table (a set of followee
+    ids): while any is pending, a rebuilt timeline is served but not stored."""
     return f"{KEY_PREFIX}:home-holds:{user_id}"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import faust
 from faust.types import EventT, StreamT, TopicT
@@ -24,7 +24,6 @@ from streams.dead_letters import send_to_dead_letters
 log = logging.getLogger(__name__)
 
 RedisFactory = Callable[[], Redis]
-BeforeApply = Callable[[Redis, list[LoggedEvent]], Awaitable[None]]
 MAX_RETRY_DELAY_S = 5.0
 
 
@@ -69,7 +68,6 @@ def register_projection_agent(
     redis_factory: RedisFactory,
     batch_size: int,
     batch_within_s: float,
-    before_apply: BeforeApply | None = None,
 ) -> None:
     async def project(stream: StreamT[bytes]) -> None:
         redis = redis_factory()
@@ -77,8 +75,6 @@ def register_projection_agent(
         try:
             async for events in stream.take_events(batch_size, within=batch_within_s):
                 batch = await decode_batch(codec, events, dead_letters)
-                if before_apply is not None:
-                    await before_apply(redis, batch)
                 await apply_until_done(writer, batch)
         finally:
             await redis.aclose()

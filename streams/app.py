@@ -13,7 +13,6 @@ from schemas.envelope import TOPIC_FAMILIES
 from streams.agents import register_projection_agent
 from streams.follow_graph import (
     TableFollowerDirectory,
-    hold_timelines,
     register_follow_graph_agents,
 )
 from streams.heartbeat import register_heartbeat
@@ -81,7 +80,6 @@ def create_app(settings: Settings) -> faust.App:
             redis_factory=lambda: Redis.from_url(settings.redis_dsn),
             batch_size=settings.projection_batch_size,
             batch_within_s=settings.projection_batch_within_s,
-            before_apply=hold_timelines if family == "follows" else None,
         )
     register_heartbeat(app, settings.redis_dsn)
     return app

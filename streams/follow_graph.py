@@ -21,8 +21,8 @@ from redis.asyncio import Redis
 
 from domain.events import UserFollowed, UserUnfollowed
 from domain.ids import ID_DIGITS, sortable_id
-from projections.base import LoggedEvent
-from projections.home_timelines import hold_key
+from projections.base import Namespace, building_pointer_key, serving_pointer_key
+from projections.home_timelines import HomeTimelinesProjection, hold_key, home_key, orig_key
 from schemas import EventCodec, EventDecodeError
 from schemas.envelope import record_key
 
@@ -65,7 +65,8 @@ class TableFollowerDirectory:
 
 
 async def hold_timeline(redis: Redis, event: UserFollowed | UserUnfollowed) -> None:
-    """Mark the follower's home timeline as not cacheable until the edge reaches the table."""
+    """Until the edge reaches the table, a rebuilt home timeline of the follower is served but
+    not stored: a push in between would miss the follower."""
     key = hold_key(event.follower_id)
     async with redis.pipeline(transaction=True) as tx:
         tx.sadd(key, event.followee_id)
@@ -73,11 +74,18 @@ async def hold_timeline(redis: Redis, event: UserFollowed | UserUnfollowed) -> N
         await tx.execute()
 
 
-async def hold_timelines(redis: Redis, batch: list[LoggedEvent]) -> None:
-    """Before the follows projection drops timelines: hold them (see `hold_timeline`)."""
-    for logged in batch:
-        if isinstance(logged.event, UserFollowed | UserUnfollowed):
-            await hold_timeline(redis, logged.event)
+async def release_timeline(redis: Redis, event: UserFollowed | UserUnfollowed) -> None:
+    """The edge is in the table: drop the follower's timeline (a rebuild made before the edge
+    arrived may lack entries pushed meanwhile) and lift the hold, in one transaction."""
+    home = HomeTimelinesProjection.name
+    pointers = await redis.mget([serving_pointer_key(home), building_pointer_key(home)])
+    versions = {int(pointer) for pointer in pointers if pointer is not None} or {1}
+    async with redis.pipeline(transaction=True) as tx:
+        for version in versions:
+            keys = Namespace(home, version)
+            tx.delete(home_key(keys, event.follower_id), orig_key(keys, event.follower_id))
+        tx.srem(hold_key(event.follower_id), event.followee_id)
+        await tx.execute()
 
 
 def follow_event(codec: EventCodec, event: EventT) -> UserFollowed | UserUnfollowed | None:
@@ -125,7 +133,7 @@ def register_follow_graph_agents(
                     table[key] = EDGE_PRESENT
                 else:
                     table.pop(key, None)
-                await redis.srem(hold_key(follow.follower_id), follow.followee_id)
+                await release_timeline(redis, follow)
         finally:
             await redis.aclose()
 

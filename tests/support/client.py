@@ -8,6 +8,9 @@ from typing import Any
 
 import httpx
 
+from api.positions import decode_token, encode_token
+from projections.base import Position
+
 PASSWORD = "correct horse battery"
 
 
@@ -32,18 +35,23 @@ class ChirpClient:
     def __init__(self, base_url: str) -> None:
         self.http = httpx.Client(base_url=base_url, timeout=30.0)
         self.last_position: str | None = None
+        self.written: dict[tuple[str, int], Position] = {}  # newest write per partition
 
     def close(self) -> None:
         self.http.close()
 
     def _remember(self, response: httpx.Response) -> httpx.Response:
-        position = response.headers.get("Chirp-Position")
-        if position:
-            self.last_position = position
+        token = response.headers.get("Chirp-Position")
+        if token:
+            self.last_position = token
+            for position in decode_token(token):
+                self.written[(position.topic, position.partition)] = position
         return response
 
     def after(self) -> dict[str, str]:
-        return {"Chirp-After": self.last_position} if self.last_position else {}
+        """A token covering every write this client made, on every partition (session
+        consistency: the client reads and acts on everything it wrote)."""
+        return {"Chirp-After": encode_token(self.written.values())} if self.written else {}
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self.after(), **kwargs.pop("headers", {})}
