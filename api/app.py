@@ -17,10 +17,10 @@ from api.idempotency import IdempotencyKeys
 from api.problems import install_problem_handlers
 from api.publisher import EventPublisher
 from api.read_models import ReadModels
-from api.routes import following, health, sessions, timelines, tweets, users
+from api.routes import following, health, sessions, timelines, trends, tweets, users
 from api.services import ApiServices
 from domain.ids import MAX_NODE_ID, IdGenerator
-from projections.registry import PROJECTIONS
+from projections.registry import PROJECTION_FAMILIES
 from schemas import EventCodec
 
 if TYPE_CHECKING:
@@ -38,8 +38,8 @@ async def allocate_node_id(redis: Redis) -> int:
 
 def topics_read(settings: Settings) -> dict[str, frozenset[str]]:
     return {
-        name: frozenset(settings.topic(family) for family in projection.topic_families)
-        for name, projection in PROJECTIONS.items()
+        name: frozenset(settings.topic(family) for family in families)
+        for name, families in PROJECTION_FAMILIES.items()
     }
 
 
@@ -100,6 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
         tweets.router,
         following.router,
         timelines.router,
+        trends.router,
     )
     for router in routers:
         app.include_router(router)

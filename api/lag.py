@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from aiokafka import TopicPartition
 
 from api.services import ApiServices
-from projections.registry import PROJECTIONS
+from projections.registry import PROJECTION_FAMILIES
 from projections.writer import decode_positions, lag
 
 
@@ -28,7 +28,7 @@ async def end_offsets(services: ApiServices, topics: Iterable[str]) -> dict[str,
 async def projection_lags(services: ApiServices) -> dict[str, int]:
     all_topics = {t for names in services.read_models.topics_read.values() for t in names}
     ends = await end_offsets(services, all_topics)
-    spaces = await services.read_models.namespaces(*PROJECTIONS)
+    spaces = await services.read_models.namespaces(*PROJECTION_FAMILIES)
     lags = {}
     for name, keys in spaces.items():
         applied = decode_positions(await services.redis.hgetall(keys.positions_key))

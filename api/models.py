@@ -103,3 +103,15 @@ class UserOut(BaseModel):
     followers_count: int
     following_count: int
     tweet_count: int
+
+
+class TrendOut(BaseModel):
+    hashtag: str
+    count: int
+    score: float
+
+
+class TrendsOut(BaseModel):
+    window_seconds: int
+    as_of: str | None
+    data: list[TrendOut]

@@ -28,7 +28,7 @@ from infra.local_services import KafkaBroker, LocalService, RedisServer, Service
 from infra.replay import projection_statuses, replay
 from infra.settings import Settings
 from infra.topics import ensure_topics
-from projections.registry import PROJECTIONS
+from projections.registry import PROJECTION_FAMILIES
 from streams.heartbeat import HEARTBEAT_PREFIX
 
 app = typer.Typer(help="Chirp: an event-sourced social backend.", no_args_is_help=True)
@@ -166,8 +166,9 @@ def replay_command(
     if list_ or name is None:
         print_projection_table(settings)
         return
-    if name not in PROJECTIONS:
-        raise fail(f"unknown projection {name!r}; choose one of: {', '.join(PROJECTIONS)}")
+    if name not in PROJECTION_FAMILIES:
+        choices = ", ".join(PROJECTION_FAMILIES)
+        raise fail(f"unknown projection {name!r}; choose one of: {choices}")
     columns = (
         TextColumn(f"rebuilding {name}"),
         BarColumn(),

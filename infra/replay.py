@@ -29,7 +29,7 @@ from projections.base import (
     building_pointer_key,
     serving_pointer_key,
 )
-from projections.registry import PROJECTIONS
+from projections.registry import all_projections
 from projections.writer import ProjectionWriter, decode_positions, lag, serving_version
 from schemas import EventCodec, EventDecodeError
 
@@ -186,7 +186,8 @@ async def replay(
 ) -> ReplayResult:
     redis = Redis.from_url(settings.redis_dsn)
     try:
-        rebuild = Rebuild(settings, redis, PROJECTIONS[projection_name], progress)
+        projection = all_projections(settings.trend_windows())[projection_name]
+        rebuild = Rebuild(settings, redis, projection, progress)
         return await rebuild.run(drop_grace_s=drop_grace_s)
     finally:
         await redis.aclose()
@@ -197,7 +198,7 @@ async def projection_statuses(settings: Settings) -> list[ProjectionStatus]:
     consumer = open_consumer(settings)
     try:
         statuses = []
-        for name, projection in PROJECTIONS.items():
+        for name, projection in all_projections(settings.trend_windows()).items():
             partitions = topic_partitions(consumer, projection_topics(settings, projection))
             ends = consumer.end_offsets(partitions)
             serving = await serving_version(redis, name)

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.trends import HoppingWindows
+
 DEVELOPMENT_JWT_SECRET = "chirp-development-secret-change-me"  # noqa: S105 - refused outside development
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +54,9 @@ class Settings(BaseSettings):
     worker_session_timeout_s: float = 10.0  # how soon a crashed worker's partitions move
     celebrity_threshold: int = Field(10_000, ge=0)  # more followers: merged at read, not pushed
     inactive_days: float = Field(30, gt=0)  # unread home timelines expire; rebuilt on next read
+    trend_window_s: int = Field(300, gt=0)  # hopping windows: size ...
+    trend_step_s: int = Field(60, gt=0)  # ... and step (the size must be a multiple of it)
+    trend_baseline_s: int = Field(3600, gt=0)  # the past a trend's score compares against
     projection_batch_size: int = 500
     projection_batch_within_s: float = 0.01
 
@@ -68,6 +73,8 @@ class Settings(BaseSettings):
     def _refuse_default_secrets(self) -> Settings:
         if self.environment != "development" and self.jwt_secret == DEVELOPMENT_JWT_SECRET:
             raise ValueError("CHIRP_JWT_SECRET must be set outside development")
+        if self.trend_window_s % self.trend_step_s:
+            raise ValueError("CHIRP_TREND_WINDOW_S must be a multiple of CHIRP_TREND_STEP_S")
         if self.min_insync_replicas > self.replication_factor:
             raise ValueError("CHIRP_MIN_INSYNC_REPLICAS cannot exceed CHIRP_REPLICATION_FACTOR")
         return self
@@ -83,6 +90,11 @@ class Settings(BaseSettings):
     @cached_property
     def worker_dir(self) -> Path:
         return self.worker_data_dir or self.var_dir / "worker"
+
+    def trend_windows(self) -> HoppingWindows:
+        return HoppingWindows(
+            self.trend_window_s * 1000, self.trend_step_s * 1000, self.trend_baseline_s * 1000
+        )
 
     @property
     def inactive_s(self) -> int:

@@ -1,17 +1,36 @@
-"""Every projection Chirp maintains, by name."""
+"""Every projection Chirp maintains: their names and topic families, and building them."""
 
 from __future__ import annotations
 
+from domain.trends import HoppingWindows
 from projections.base import Projection
 from projections.follow_graph import FollowGraphProjection
 from projections.home_timelines import FollowerDirectory, HomeTimelinesProjection
 from projections.likes import LikesProjection
+from projections.trends import TrendsProjection
 from projections.tweets import TweetsProjection
 from projections.user_timelines import UserTimelinesProjection
 from projections.users import UsersProjection
 
+PROJECTION_TYPES: tuple[type[Projection], ...] = (
+    UsersProjection,
+    TweetsProjection,
+    UserTimelinesProjection,
+    LikesProjection,
+    FollowGraphProjection,
+    HomeTimelinesProjection,
+    TrendsProjection,
+)
 
-def all_projections(directory: FollowerDirectory | None = None) -> dict[str, Projection]:
+# Projection name -> the topic families it consumes.
+PROJECTION_FAMILIES: dict[str, tuple[str, ...]] = {
+    kind.name: kind.topic_families for kind in PROJECTION_TYPES
+}
+
+
+def all_projections(
+    windows: HoppingWindows, directory: FollowerDirectory | None = None
+) -> dict[str, Projection]:
     """Every projection; the worker passes its follower directory for home-timeline pushes."""
     projections: list[Projection] = [
         UsersProjection(),
@@ -20,15 +39,10 @@ def all_projections(directory: FollowerDirectory | None = None) -> dict[str, Pro
         LikesProjection(),
         FollowGraphProjection(),
         HomeTimelinesProjection(directory),
+        TrendsProjection(windows),
     ]
     return {projection.name: projection for projection in projections}
 
 
-PROJECTIONS: dict[str, Projection] = all_projections()
-
-
-def projections_for_family(
-    family: str, projections: dict[str, Projection] | None = None
-) -> list[Projection]:
-    chosen = PROJECTIONS if projections is None else projections
-    return [p for p in chosen.values() if family in p.topic_families]
+def projections_for_family(family: str, projections: dict[str, Projection]) -> list[Projection]:
+    return [p for p in projections.values() if family in p.topic_families]

@@ -65,7 +65,7 @@ def create_app(settings: Settings) -> faust.App:
     directory = TableFollowerDirectory(
         follow_edges, settings.topic_partitions, settings.celebrity_threshold
     )
-    live_projections = all_projections(directory)
+    live_projections = all_projections(settings.trend_windows(), directory)
     for family in TOPIC_FAMILIES:
         projections = projections_for_family(family, live_projections)
         if not projections:

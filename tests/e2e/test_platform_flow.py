@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from projections.registry import PROJECTIONS
+from projections.registry import PROJECTION_FAMILIES
 from tests.support.client import PASSWORD, ChirpClient, random_handle
 
 
@@ -77,5 +77,5 @@ def test_health_and_readiness(client: ChirpClient) -> None:
     assert client.http.get("/healthz").json() == {"status": "ok"}
     ready = client.http.get("/readyz")
     assert ready.status_code == 200
-    assert set(ready.json()["projection_lag"]) == set(PROJECTIONS)
+    assert set(ready.json()["projection_lag"]) == set(PROJECTION_FAMILIES)
     assert all(isinstance(lag, int) for lag in ready.json()["projection_lag"].values())

@@ -16,7 +16,7 @@ import pytest
 
 from infra.app_processes import settings_environment
 from infra.settings import Settings
-from projections.registry import PROJECTIONS
+from projections.registry import PROJECTION_FAMILIES
 from tests.support.client import Account, ChirpClient
 
 USERS = 5  # below the test celebrity threshold: every author is pushed
@@ -216,7 +216,7 @@ def check_against_model(driver: Driver) -> None:
 
 
 def replay_everything(settings: Settings) -> None:
-    for name in PROJECTIONS:
+    for name in PROJECTION_FAMILIES:
         result = subprocess.run(
             [sys.executable, "-m", "infra.cli", "replay", name, "--drop-grace-s", "0.2"],
             env=settings_environment(settings),

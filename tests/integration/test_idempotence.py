@@ -11,7 +11,7 @@ from redis.asyncio import Redis as AsyncRedis
 from domain.events import Event
 from infra.settings import Settings
 from projections.base import LoggedEvent, Namespace, Position, serving_pointer_key
-from projections.registry import PROJECTIONS
+from projections.registry import PROJECTION_FAMILIES, all_projections
 from projections.writer import ProjectionWriter
 from schemas import EventCodec, EventDecodeError
 from tests.support.client import ChirpClient
@@ -54,14 +54,14 @@ def whole_log(settings: Settings, families: tuple[str, ...]) -> list[LoggedEvent
 def all_read_models(redis: Redis) -> dict[str, object]:
     return {
         name: snapshot(redis, Namespace(name, int(redis.get(serving_pointer_key(name)) or 1)))
-        for name in PROJECTIONS
+        for name in PROJECTION_FAMILIES
     }
 
 
 async def reapply(settings: Settings, logged: list[LoggedEvent], *, ignore_positions: bool) -> None:
     redis = AsyncRedis.from_url(settings.redis_dsn)
     try:
-        for name, projection in PROJECTIONS.items():
+        for name, projection in all_projections(settings.trend_windows()).items():
             relevant = [
                 e
                 for e in logged
