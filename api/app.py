@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from api.auth import Passwords, TokenIssuer
 from api.body_limit import BodySizeLimit
@@ -45,7 +45,12 @@ def topics_read(settings: Settings) -> dict[str, frozenset[str]]:
 
 @asynccontextmanager
 async def services_for(settings: Settings) -> AsyncIterator[ApiServices]:
-    redis = Redis.from_url(settings.redis_dsn)
+    # A bounded pool that makes requests wait for a connection instead of failing under bursts.
+    redis = Redis(
+        connection_pool=BlockingConnectionPool.from_url(
+            settings.redis_dsn, max_connections=settings.redis_max_connections, timeout=10
+        )
+    )
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
         acks="all",

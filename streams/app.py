@@ -38,6 +38,7 @@ def create_app(settings: Settings) -> faust.App:
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        producer_linger=0.005,  # batch dead letters, repartitioned follows, changelog writes
         broker_session_timeout=settings.worker_session_timeout_s,
         broker_heartbeat_interval=settings.worker_session_timeout_s / 5,
         web_enabled=False,
@@ -61,6 +62,8 @@ def create_app(settings: Settings) -> faust.App:
         table=follow_edges,
         codec=codec,
         redis_dsn=settings.redis_dsn,
+        batch_size=settings.projection_batch_size,
+        batch_within_s=settings.projection_batch_within_s,
     )
     directory = TableFollowerDirectory(
         follow_edges, settings.topic_partitions, settings.celebrity_threshold

@@ -64,27 +64,28 @@ class TableFollowerDirectory:
         return followers
 
 
-async def hold_timeline(redis: Redis, event: UserFollowed | UserUnfollowed) -> None:
-    """Until the edge reaches the table, a rebuilt home timeline of the follower is served but
+async def hold_timelines(redis: Redis, follows: list[UserFollowed | UserUnfollowed]) -> None:
+    """Until an edge reaches the table, a rebuilt home timeline of its follower is served but
     not stored: a push in between would miss the follower."""
-    key = hold_key(event.follower_id)
-    async with redis.pipeline(transaction=True) as tx:
-        tx.sadd(key, event.followee_id)
-        tx.expire(key, HOLD_TTL_S)
-        await tx.execute()
+    async with redis.pipeline(transaction=False) as pipe:
+        for follow in follows:
+            pipe.sadd(hold_key(follow.follower_id), follow.followee_id)
+            pipe.expire(hold_key(follow.follower_id), HOLD_TTL_S)
+        await pipe.execute()
 
 
-async def release_timeline(redis: Redis, event: UserFollowed | UserUnfollowed) -> None:
-    """The edge is in the table: drop the follower's timeline (a rebuild made before the edge
-    arrived may lack entries pushed meanwhile) and lift the hold, in one transaction."""
+async def release_timelines(redis: Redis, follows: list[UserFollowed | UserUnfollowed]) -> None:
+    """The edges are in the table: drop their followers' timelines (a rebuild made before an
+    edge arrived may lack entries pushed meanwhile) and lift the holds, in one transaction."""
     home = HomeTimelinesProjection.name
     pointers = await redis.mget([serving_pointer_key(home), building_pointer_key(home)])
     versions = {int(pointer) for pointer in pointers if pointer is not None} or {1}
     async with redis.pipeline(transaction=True) as tx:
-        for version in versions:
-            keys = Namespace(home, version)
-            tx.delete(home_key(keys, event.follower_id), orig_key(keys, event.follower_id))
-        tx.srem(hold_key(event.follower_id), event.followee_id)
+        for follow in follows:
+            for version in versions:
+                keys = Namespace(home, version)
+                tx.delete(home_key(keys, follow.follower_id), orig_key(keys, follow.follower_id))
+            tx.srem(hold_key(follow.follower_id), follow.followee_id)
         await tx.execute()
 
 
@@ -104,36 +105,48 @@ def register_follow_graph_agents(
     table: faust.Table,
     codec: EventCodec,
     redis_dsn: str,
+    batch_size: int,
+    batch_within_s: float,
 ) -> None:
     async def repartition(stream: StreamT[bytes]) -> None:
         redis = Redis.from_url(redis_dsn)
         try:
-            async for event in stream.events():
-                follow = follow_event(codec, event)
-                if follow is None:
-                    continue
-                await hold_timeline(redis, follow)
-                await by_followee.send(
-                    key=record_key(follow.followee_id),
-                    value=event.message.value,
-                    headers=list(event.message.headers or []),
-                )
+            async for events in stream.take_events(batch_size, within=batch_within_s):
+                decoded = [(event, follow_event(codec, event)) for event in events]
+                follows_in_batch = [follow for _, follow in decoded if follow is not None]
+                if follows_in_batch:
+                    await hold_timelines(redis, follows_in_batch)
+                for event, follow in decoded:
+                    if follow is not None:
+                        await by_followee.send(
+                            key=record_key(follow.followee_id),
+                            value=event.message.value,
+                            headers=list(event.message.headers or []),
+                        )
         finally:
             await redis.aclose()
 
     async def record_edges(stream: StreamT[bytes]) -> None:
         redis = Redis.from_url(redis_dsn)
         try:
-            async for event in stream.events():
-                follow = follow_event(codec, event)
-                if follow is None:
-                    continue
-                key = edge_key(follow.followee_id, follow.follower_id)
-                if isinstance(follow, UserFollowed):
-                    table[key] = EDGE_PRESENT
-                else:
-                    table.pop(key, None)
-                await release_timeline(redis, follow)
+            async for events in stream.take_events(batch_size, within=batch_within_s):
+                recorded = []
+                for event in events:
+                    follow = follow_event(codec, event)
+                    if follow is None:
+                        continue
+                    # A table write goes to the partition of the current event; in a batch
+                    # that must be set per event, or every write lands in the last one's
+                    # partition (faust-streaming #497).
+                    stream._set_current_event(event)
+                    key = edge_key(follow.followee_id, follow.follower_id)
+                    if isinstance(follow, UserFollowed):
+                        table[key] = EDGE_PRESENT
+                    else:
+                        table.pop(key, None)
+                    recorded.append(follow)
+                if recorded:
+                    await release_timelines(redis, recorded)
         finally:
             await redis.aclose()
 

@@ -1,0 +1,49 @@
+"""The baseline server: Chirp's HTTP stack (FastAPI, uvicorn, uvloop, httptools, orjson
+responses, the body size limit) answering without Kafka or Redis: a POST that returns 201
+and a GET that returns 20 canned tweets."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import FastAPI
+from starlette.responses import Response
+
+from api.body_limit import BodySizeLimit
+from api.models import PostTweetRequest
+
+CANNED_TWEET = {
+    "id": "913251249103572992",
+    "author": {"id": "913251246733791232", "handle": "ada", "display_name": "Ada"},
+    "text": "a canned tweet of ordinary length, with a #hashtag and a @mention in it",
+    "created_at": "2026-11-25T02:14:25.174+00:00",
+    "reply_to": None,
+    "quote_of": None,
+    "retweet_of": None,
+    "media": [],
+    "location": None,
+    "hashtags": ["hashtag"],
+    "mentions": ["mention"],
+    "like_count": 3,
+    "retweet_count": 1,
+    "reply_count": 0,
+}
+CANNED_PAGE = orjson.dumps({"data": [CANNED_TWEET] * 20, "next_cursor": "913251249103572992"})
+
+
+def create() -> FastAPI:
+    app = FastAPI()
+    app.add_middleware(BodySizeLimit, max_bytes=64 * 1024)
+
+    @app.post("/baseline/tweets")
+    async def post_tweet(body: PostTweetRequest) -> Response:  # parsed like the real route
+        return Response(orjson.dumps(CANNED_TWEET), status_code=201, media_type="application/json")
+
+    @app.get("/baseline/timeline")
+    async def timeline() -> Response:
+        return Response(CANNED_PAGE, media_type="application/json")
+
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        return Response(b"{}", media_type="application/json")
+
+    return app

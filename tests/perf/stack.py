@@ -1,0 +1,103 @@
+"""A private Chirp stack for benchmarks: its own ports and data under var/bench."""
+
+from __future__ import annotations
+
+import shutil
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.app_processes import ApiProcess, WorkerProcess
+from infra.local_services import KafkaBroker, LocalService, RedisServer, free_ports
+from infra.settings import REPO_ROOT, Settings
+from infra.topics import ensure_topics
+
+BENCH_SECRET = "chirp-benchmark-secret-not-for-production-use"
+
+
+class BaselineProcess(ApiProcess):
+    """The baseline app under the same uvicorn command line as the API, on its own port."""
+
+    name = "baseline"
+
+    def __init__(self, settings: Settings, port: int) -> None:
+        super().__init__(settings.model_copy(update={"api_port": port}))
+
+    def _prepare(self) -> list[str]:
+        command = super()._prepare()
+        command[command.index("infra.asgi:create")] = "tests.perf.baseline_app:create"
+        return command
+
+    def _environment(self) -> dict[str, str]:
+        return {**super()._environment(), "PYTHONPATH": str(REPO_ROOT)}  # tests/ is not installed
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as reply:  # noqa: S310
+                return bool(reply.status == 200)
+        except OSError:
+            return False
+
+
+@dataclass
+class BenchStack:
+    settings: Settings
+    kafka: KafkaBroker
+    redis: RedisServer
+    worker: WorkerProcess
+    api: ApiProcess
+    baseline: BaselineProcess
+
+    @property
+    def processes(self) -> dict[str, LocalService]:
+        return {"kafka": self.kafka, "redis": self.redis, "worker": self.worker, "api": self.api}
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return {name: pid for name, p in self.processes.items() if (pid := p.pid()) is not None}
+
+
+def bench_settings(var_dir: Path, **overrides: object) -> Settings:
+    kafka_port, controller_port, redis_port, api_port = free_ports(4)
+    values: dict[str, object] = {
+        "environment": "test",
+        "jwt_secret": BENCH_SECRET,
+        "var_dir": var_dir,
+        "kafka_port": kafka_port,
+        "kafka_controller_port": controller_port,
+        "redis_port": redis_port,
+        "api_port": api_port,
+        "kafka_heap": "1g",
+        "topic_partitions": 8,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@contextmanager
+def running_stack(**overrides: object) -> Iterator[BenchStack]:
+    var_dir = REPO_ROOT / "var" / "bench"
+    shutil.rmtree(var_dir, ignore_errors=True)
+    settings = bench_settings(var_dir, **overrides)
+    stack = BenchStack(
+        settings,
+        KafkaBroker(settings),
+        RedisServer(settings),
+        WorkerProcess(settings),
+        ApiProcess(settings),
+        BaselineProcess(settings, free_ports(1)[0]),
+    )
+    started: list[LocalService] = []
+    try:
+        for service in (stack.kafka, stack.redis, stack.worker, stack.api, stack.baseline):
+            service.start()
+            started.append(service)
+            service.wait_ready(timeout=120)
+            if service is stack.kafka:
+                ensure_topics(settings, timeout=60)
+        yield stack
+    finally:
+        for service in reversed(started):
+            service.stop()

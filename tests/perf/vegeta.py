@@ -1,0 +1,105 @@
+"""Open-loop HTTP load with vegeta: requests leave on schedule whether or not earlier ones
+have returned, so queueing shows up in the latencies (no coordinated omission)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.settings import REPO_ROOT
+
+VEGETA_MODULE = "github.com/tsenart/vegeta/v12@v12.12.0"
+BIN_DIR = REPO_ROOT / ".cache" / "bin"
+
+
+def vegeta_binary() -> Path:
+    """vegeta, built from the Go module proxy into .cache/bin on first use."""
+    binary = BIN_DIR / "vegeta"
+    if not binary.exists():
+        if shutil.which("go") is None:
+            raise RuntimeError("go not found: it is needed once to build vegeta")
+        env = {**os.environ, "GOBIN": str(BIN_DIR)}
+        subprocess.run(["go", "install", VEGETA_MODULE], env=env, check=True)
+    return binary
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    requested_rps: float  # 0 = as fast as the server answers
+    achieved_rps: float  # successful responses per second
+    success_ratio: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    requests: int
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "requested_rps": self.requested_rps,
+            "achieved_rps": round(self.achieved_rps, 1),
+            "success_ratio": round(self.success_ratio, 4),
+            "p50_ms": round(self.p50_ms, 2),
+            "p95_ms": round(self.p95_ms, 2),
+            "p99_ms": round(self.p99_ms, 2),
+            "requests": self.requests,
+        }
+
+
+def target(method: str, url: str, headers: dict[str, str], body: bytes = b"") -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "method": method,
+        "url": url,
+        "header": {name: [value] for name, value in headers.items()},
+    }
+    if body:
+        entry["body"] = base64.b64encode(body).decode()
+    return entry
+
+
+def attack(
+    targets: list[dict[str, Any]], *, rate: int, duration_s: float, max_workers: int = 256
+) -> LoadResult:
+    """rate=0 sends as fast as `max_workers` connections allow (the highest sustained rate)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
+        handle.writelines(json.dumps(entry) + "\n" for entry in targets)
+    vegeta = str(vegeta_binary())
+    attack_cmd = [
+        vegeta,
+        "attack",
+        "-format=json",
+        f"-targets={handle.name}",
+        f"-rate={rate}/s",
+        f"-duration={duration_s}s",
+        f"-max-workers={max_workers}",
+        "-timeout=10s",
+        "-keepalive=true",
+    ]
+    if rate > 0:
+        attack_cmd.append(f"-workers={min(max_workers, 64)}")
+    try:
+        attacked = subprocess.run(attack_cmd, capture_output=True, check=True)
+        reported = subprocess.run(
+            [vegeta, "report", "-type=json"], input=attacked.stdout, capture_output=True, check=True
+        )
+    finally:
+        Path(handle.name).unlink(missing_ok=True)
+    report = json.loads(reported.stdout)
+    latencies = report["latencies"]
+    requests = int(report["requests"])
+    success = float(report["success"])
+    return LoadResult(
+        requested_rps=float(rate),
+        achieved_rps=float(report["throughput"]),
+        success_ratio=success,
+        p50_ms=latencies["50th"] / 1e6,
+        p95_ms=latencies["95th"] / 1e6,
+        p99_ms=latencies["99th"] / 1e6,
+        requests=requests,
+    )
