@@ -409,7 +409,7 @@ def main() -> None:
     parser.add_argument("--mean-followees", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each load run")
     parser.add_argument(
-        "--fanout-rate", type=float, default=100.0, help="tweets/s in the fan-out run"
+        "--fanout-rate", type=float, default=40.0, help="tweets/s in the fan-out run"
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()

@@ -9,6 +9,7 @@ accounts. Events are the same Avro records the API produces, bulk-produced with 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections.abc import Iterator
@@ -62,10 +63,11 @@ def build_graph(shape: WorkloadShape) -> SocialGraph:
     popularity = list(range(shape.users))
     rng.shuffle(popularity)
     weights = [1.0 / (rank + 1) ** shape.zipf_exponent for rank in range(shape.users)]
+    cumulative = list(itertools.accumulate(weights))
     graph = SocialGraph(user_ids, handles, [set() for _ in range(shape.users)])
     for user in range(shape.users):
         wanted = max(1, min(shape.users - 1, int(rng.expovariate(1 / shape.mean_followees))))
-        picks = rng.choices(popularity, weights=weights, k=wanted * 2)
+        picks = rng.choices(popularity, cum_weights=cumulative, k=wanted * 2)
         chosen = graph.followees[user]
         for pick in picks:
             if pick != user:
