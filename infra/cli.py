@@ -23,6 +23,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from infra.analytics import AnalyticsSettings, sink_lag
+from infra.analytics.cli import analytics_app
+from infra.analytics.process import AnalyticsSinkProcess
 from infra.app_processes import ApiProcess, WorkerProcess
 from infra.local_services import KafkaBroker, LocalService, RedisServer, ServiceStartError
 from infra.replay import projection_statuses, replay
@@ -32,6 +35,7 @@ from projections.registry import PROJECTION_FAMILIES
 from streams.heartbeat import HEARTBEAT_PREFIX
 
 app = typer.Typer(help="Chirp: an event-sourced social backend.", no_args_is_help=True)
+app.add_typer(analytics_app, name="analytics", help="The Iceberg sink and SQL over it.")
 console = Console()
 errors = Console(stderr=True)
 
@@ -40,12 +44,15 @@ SUPERVISE_EVERY_S = 1.0
 
 def stack(settings: Settings) -> list[LocalService]:
     """Every component in start order; they stop in reverse."""
-    return [
+    components: list[LocalService] = [
         KafkaBroker(settings),
         RedisServer(settings),
         WorkerProcess(settings),
         ApiProcess(settings),
     ]
+    if AnalyticsSettings().enabled:
+        components.append(AnalyticsSinkProcess(settings))
+    return components
 
 
 def fail(message: str) -> typer.Exit:
@@ -138,6 +145,8 @@ def status() -> None:
         ]
     console.print(f"live workers: {', '.join(workers) or 'none'}")
     print_projection_table(settings)
+    if AnalyticsSettings().enabled:
+        console.print(f"analytics sink lag: {sink_lag(settings):,} events")
 
 
 def print_projection_table(settings: Settings) -> None:

@@ -53,8 +53,7 @@ for i = 6, #ARGV do
       if current then redis.call('ZREM', home, current) end
       redis.call('ZADD', home, 0, entry)
       redis.call('HSET', orig, original, entry)
-      local size = redis.call('ZCARD', home)
-      if size > cap then redis.call('ZREMRANGEBYRANK', home, 0, size - cap - 1) end
+      redis.call('ZREMRANGEBYRANK', home, 0, -(cap + 1))
       delivered = delivered + 1
     end
   end

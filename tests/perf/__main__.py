@@ -250,6 +250,7 @@ def fanout(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> d
     positions_key = Namespace("home_timelines", version).positions_key
     visible_ms: list[float] = []
     deliveries = 0
+    failures = 0
     pending: list[tuple[float, str, int]] = []
     done = threading.Event()
 
@@ -279,6 +280,9 @@ def fanout(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> d
                 headers={"Authorization": f"Bearer {token}"},
             )
             received = time.monotonic()
+            if response.status_code != 201:
+                failures += 1
+                continue
             [position] = decode_token(response.headers["Chirp-Position"])
             pending.append((received, position.field, position.offset))
             deliveries += followers[index] + 1
@@ -294,6 +298,7 @@ def fanout(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> d
     row = {
         "fanout_tweets": len(visible_ms),
         "fanout_tweets_per_s": round(len(visible_ms) / elapsed, 1),
+        "fanout_failed_posts": failures,
         "fanout_deliveries_per_s": round(deliveries / elapsed),
         "fanout_visible_p50_ms": round(pct(0.50), 1),
         "fanout_visible_p95_ms": round(pct(0.95), 1),
