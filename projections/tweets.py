@@ -98,7 +98,9 @@ class TweetsProjection:
                 )
             case TweetDeleted():
                 tx.set(keys.key("deleted", event.tweet_id), 1)
-                tx.delete(keys.key("tweet", event.tweet_id), keys.key("retweeters", event.tweet_id))
+                # Its retweeters set stays: retweets and undos of it may still arrive from
+                # other partitions, and applying them in any order must give the same state.
+                tx.delete(keys.key("tweet", event.tweet_id))
                 if event.reply_to is not None:
                     tx.zrem(keys.key("replies", event.reply_to), sortable_id(event.tweet_id))
             case TweetRetweeted():

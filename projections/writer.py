@@ -102,14 +102,17 @@ class ProjectionWriter:
         for projection in self.projections:
             serving = int(await tx.get(serving_pointer_key(projection.name)) or 1)
             building_raw = await tx.get(building_pointer_key(projection.name))
-            serving_keys = Namespace(projection.name, serving)
-            await tx.watch(serving_keys.positions_key)
-            serving_positions = decode_positions(await tx.hgetall(serving_keys.positions_key))
+            building_keys = Namespace(projection.name, int(building_raw)) if building_raw else None
+            serving_positions: Positions = {}
             if include_serving:
+                # A rebuild only reads and writes its own version: watching the serving
+                # positions too would make every live batch abort its transaction.
+                serving_keys = Namespace(projection.name, serving)
+                await tx.watch(serving_keys.positions_key)
+                serving_positions = decode_positions(await tx.hgetall(serving_keys.positions_key))
                 targets.append(Target(projection, serving_keys, serving_positions, None))
-            if building_raw is None:
+            if building_keys is None:
                 continue
-            building_keys = Namespace(projection.name, int(building_raw))
             await tx.watch(building_keys.positions_key)
             building_positions = decode_positions(await tx.hgetall(building_keys.positions_key))
             gate = serving_positions if include_serving else None
