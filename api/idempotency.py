@@ -16,6 +16,7 @@ import orjson
 from redis.asyncio import Redis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.body_limit import buffered
 from api.problems import problem_response
 
 HEADER = b"idempotency-key"
@@ -50,7 +51,7 @@ class IdempotencyKeys:
             detail = f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters"
             await problem_response(422, detail, title="Invalid request")(scope, receive, send)
             return
-        body, receive = await _read_body(receive)
+        body, receive = await buffered(receive)
         path = scope["path"].encode()
         storage_key = KEY_PREFIX + _digest(headers.get(b"authorization", b""), path, key)
         fingerprint = _digest(path, body)
@@ -93,29 +94,6 @@ class IdempotencyKeys:
             {"type": "http.response.start", "status": record["status"], "headers": replay_headers}
         )
         await send({"type": "http.response.body", "body": base64.b64decode(record["body"])})
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
-    """The whole body, and a `receive` that hands it to the app again."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if delivered:
-            return await receive()
-        delivered = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return body, replay
 
 
 class _CapturedResponse:

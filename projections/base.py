@@ -74,6 +74,10 @@ class Projection(Protocol):
     `apply` queues Redis commands on a transaction pipeline. It must be idempotent: the
     writer skips events at or below the stored position, but a command applied twice
     (say, after a crash between Redis and the Kafka commit) must leave the same state.
+
+    A projection may also define `pushes(event, keys) -> list[ScriptCall]`: idempotent
+    scripts the writer runs just before the transaction, outside it (the fan-out), so that a
+    large push never holds Redis for the whole batch.
     """
 
     name: ClassVar[str]

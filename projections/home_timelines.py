@@ -30,13 +30,15 @@ from domain.events import (
 )
 from domain.ids import sortable_id
 from projections.base import KEY_PREFIX, Namespace
-from projections.lua import LuaScript, ScriptArg
+from projections.lua import LuaScript, ScriptArg, ScriptCall
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.asyncio.client import Pipeline
 
 DEFAULT_CAP = 800
+HOLD_TTL_S = 60
+PUSH_CHUNK = 1000  # recipients per script call: Redis stays responsive to readers
 FOLLOW_BACKFILL = 100
 
 # ARGV: home prefix, orig prefix, entry, original, cap, recipient ids...
@@ -143,6 +145,17 @@ def hold_key(user_id: int) -> str:
     return f"{KEY_PREFIX}:home-holds:{user_id}"
 
 
+async def hold_for_follow(redis: Redis, follower_id: int, followee_id: int) -> None:
+    """Before a follow or unfollow is written: until the worker's graph table has the change
+    (it then drops the timeline and lifts the hold), a rebuild would miss pushes, so it is
+    served but not stored. The hold expires by itself should the write never happen."""
+    key = hold_key(follower_id)
+    async with redis.pipeline(transaction=True) as tx:
+        tx.sadd(key, followee_id)
+        tx.expire(key, HOLD_TTL_S)
+        await tx.execute()
+
+
 class HomeTimelinesProjection:
     name: ClassVar[str] = "home_timelines"
     topic_families: ClassVar[tuple[str, ...]] = ("tweets", "follows")
@@ -151,34 +164,38 @@ class HomeTimelinesProjection:
         self.directory = directory or NoFollowers()
         self.cap = cap
 
-    def apply(self, event: Event, keys: Namespace, tx: Pipeline) -> None:
+    def pushes(self, event: Event, keys: Namespace) -> list[ScriptCall]:
+        """Fan-out deliveries, run outside the batch's transaction in chunks of recipients."""
         match event:
             case TweetPosted():
-                self._deliver(event.author_id, event.tweet_id, event.tweet_id, keys, tx)
+                return self._deliveries(event.author_id, event.tweet_id, event.tweet_id, keys)
             case TweetRetweeted():
-                self._deliver(event.user_id, event.retweet_id, event.tweet_id, keys, tx)
+                return self._deliveries(event.user_id, event.retweet_id, event.tweet_id, keys)
+        return []
+
+    def apply(self, event: Event, keys: Namespace, tx: Pipeline) -> None:
+        match event:
             case RetweetUndone():
                 followers = self.directory.followers_of(event.user_id) or []
                 self._reset([event.user_id, *followers], keys, tx)
             case UserFollowed() | UserUnfollowed():
                 self._reset([event.follower_id], keys, tx)
 
-    def _deliver(
-        self, author: int, entry: int, original: int, keys: Namespace, tx: Pipeline
-    ) -> None:
+    def _deliveries(
+        self, author: int, entry: int, original: int, keys: Namespace
+    ) -> list[ScriptCall]:
         recipients = [author, *(self.directory.followers_of(author) or [])]
-        _DELIVER.queue(
-            tx,
-            [],
-            [
-                keys.key("home", ""),
-                keys.key("orig", ""),
-                sortable_id(entry),
-                sortable_id(original),
-                self.cap,
-                *recipients,
-            ],
-        )
+        head: list[ScriptArg] = [
+            keys.key("home", ""),
+            keys.key("orig", ""),
+            sortable_id(entry),
+            sortable_id(original),
+            self.cap,
+        ]
+        return [
+            (_DELIVER, [], [*head, *recipients[start : start + PUSH_CHUNK]])
+            for start in range(0, len(recipients), PUSH_CHUNK)
+        ]
 
     def _reset(self, users: list[int], keys: Namespace, tx: Pipeline) -> None:
         for user in users:

@@ -37,3 +37,6 @@ class LuaScript:
         except NoScriptError:
             await redis.script_load(self.script)
             return await redis.evalsha(self.sha, len(keys), *keys, *args)
+
+
+ScriptCall = tuple[LuaScript, list[str], list[ScriptArg]]

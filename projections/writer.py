@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import WatchError
 
+from domain.events import Event
 from projections.base import (
     LoggedEvent,
     Namespace,
@@ -89,9 +90,12 @@ class ProjectionWriter:
                 try:
                     await tx.watch(*pointer_keys)
                     targets = await self._targets(tx, include_serving=include_serving)
+                    pending = [(target, unapplied(target, batch)) for target in targets]
+                    for target, (events, _) in pending:
+                        await _push(target, events, tx)
                     tx.multi()  # type: ignore[no-untyped-call]
-                    for target in targets:
-                        _queue_batch(target, batch, tx)
+                    for target, (events, advanced) in pending:
+                        _queue_changes(target, events, advanced, tx)
                     await tx.execute()
                     return
                 except WatchError:
@@ -120,9 +124,10 @@ class ProjectionWriter:
         return targets
 
 
-def _queue_batch(target: Target, batch: Iterable[LoggedEvent], tx: Pipeline) -> None:
-    """Queue the batch's unapplied events for one target, then its new positions."""
+def unapplied(target: Target, batch: Iterable[LoggedEvent]) -> tuple[list[Event], Positions]:
+    """The batch's events this target has not applied yet, and the positions it moves to."""
     advanced: Positions = {}
+    events: list[Event] = []
     for logged in batch:
         field = logged.position.field
         applied = advanced.get(field, target.positions.get(field, -1))
@@ -131,7 +136,29 @@ def _queue_batch(target: Target, batch: Iterable[LoggedEvent], tx: Pipeline) -> 
         if logged.position.offset <= applied:
             continue
         if logged.event is not None:
-            target.projection.apply(logged.event, target.keys, tx)
+            events.append(logged.event)
         advanced[field] = logged.position.offset
+    return events, advanced
+
+
+async def _push(target: Target, events: list[Event], tx: Pipeline) -> None:
+    """Run a projection's pushes before its transaction (see `Projection.pushes`).
+
+    They run while the pointers and positions are watched but outside MULTI, in chunks, so a
+    fan-out to thousands of timelines never holds Redis for one long transaction; they are
+    idempotent, so a batch retried after a conflict or a crash pushes again harmlessly.
+    """
+    pushes = getattr(target.projection, "pushes", None)
+    if pushes is None:
+        return
+    for event in events:
+        for script, keys, args in pushes(event, target.keys):
+            await script.run(tx, keys, args)
+
+
+def _queue_changes(target: Target, events: list[Event], advanced: Positions, tx: Pipeline) -> None:
+    """Queue the target's changes for the events, then its new positions, in the transaction."""
+    for event in events:
+        target.projection.apply(event, target.keys, tx)
     if advanced:
         tx.hset(target.keys.positions_key, mapping=advanced)  # type: ignore[arg-type]

@@ -29,7 +29,6 @@ from schemas.envelope import record_key
 log = logging.getLogger(__name__)
 
 EDGE_PRESENT = b"1"
-HOLD_TTL_S = 60
 
 
 def edge_key(followee_id: int, follower_id: int) -> bytes:
@@ -62,16 +61,6 @@ class TableFollowerDirectory:
             if len(followers) > self.celebrity_threshold:
                 return None  # merged at read time instead of pushed
         return followers
-
-
-async def hold_timelines(redis: Redis, follows: list[UserFollowed | UserUnfollowed]) -> None:
-    """Until an edge reaches the table, a rebuilt home timeline of its follower is served but
-    not stored: a push in between would miss the follower."""
-    async with redis.pipeline(transaction=False) as pipe:
-        for follow in follows:
-            pipe.sadd(hold_key(follow.follower_id), follow.followee_id)
-            pipe.expire(hold_key(follow.follower_id), HOLD_TTL_S)
-        await pipe.execute()
 
 
 async def release_timelines(redis: Redis, follows: list[UserFollowed | UserUnfollowed]) -> None:
@@ -109,22 +98,15 @@ def register_follow_graph_agents(
     batch_within_s: float,
 ) -> None:
     async def repartition(stream: StreamT[bytes]) -> None:
-        redis = Redis.from_url(redis_dsn)
-        try:
-            async for events in stream.take_events(batch_size, within=batch_within_s):
-                decoded = [(event, follow_event(codec, event)) for event in events]
-                follows_in_batch = [follow for _, follow in decoded if follow is not None]
-                if follows_in_batch:
-                    await hold_timelines(redis, follows_in_batch)
-                for event, follow in decoded:
-                    if follow is not None:
-                        await by_followee.send(
-                            key=record_key(follow.followee_id),
-                            value=event.message.value,
-                            headers=list(event.message.headers or []),
-                        )
-        finally:
-            await redis.aclose()
+        async for events in stream.take_events(batch_size, within=batch_within_s):
+            for event in events:
+                follow = follow_event(codec, event)
+                if follow is not None:
+                    await by_followee.send(
+                        key=record_key(follow.followee_id),
+                        value=event.message.value,
+                        headers=list(event.message.headers or []),
+                    )
 
     async def record_edges(stream: StreamT[bytes]) -> None:
         redis = Redis.from_url(redis_dsn)

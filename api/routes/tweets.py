@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 from starlette.responses import Response
 
+from api.auth import Caller
 from api.deps import CorrelationId, CurrentUser, Freshness, Paging, Services, reads
 from api.hydration import HYDRATION_PROJECTIONS, TweetSources, fill_page, hydrate
 from api.models import PostTweetRequest, ThreadOut, TweetOut, UserPage
@@ -17,6 +19,7 @@ from api.services import ApiServices
 from api.views import JsonObject, tweet_view
 from domain.clock import now_ms
 from domain.commands import DeleteTweet, GeoPoint, PostTweet
+from domain.events import Event
 from domain.ids import parse_id
 from domain.model import delete_tweet, like, post_tweet, retweet, undo_retweet, unlike
 from projections.base import Namespace
@@ -97,85 +100,83 @@ async def get_tweet(
     return json_response(payload, headers=freshness.headers())
 
 
-@router.delete("/{tweet_id}", status_code=204, responses={403: {}, 404: {}})
-async def delete(
+@dataclass(frozen=True, slots=True)
+class TweetAction:
+    """A write by the caller on a live tweet: like, retweet, delete and their undos."""
+
+    tweet_id: int
+    tweet: StoredTweet
+    caller: Caller
+    services: ApiServices
+    correlation_id: str | None
+
+    async def publish(self, event: Event | None) -> Response:
+        """204, with the position of the event if there is one to produce."""
+        if event is None:
+            return no_content()
+        publisher = self.services.publisher
+        return no_content(await publisher.publish(event, correlation_id=self.correlation_id))
+
+
+async def tweet_action(
     tweet_id: TweetIdPath,
     caller: CurrentUser,
     services: Services,
     _fresh: WaitsForTweets,
     correlation_id: CorrelationId = None,
-) -> Response:
-    """Delete one of your tweets; it disappears from every timeline, thread and count."""
+) -> TweetAction:
     parsed, tweet = await existing_tweet(services, tweet_id)
+    return TweetAction(parsed, tweet, caller, services, correlation_id)
+
+
+OnTweet = Annotated[TweetAction, Depends(tweet_action)]
+
+
+@router.delete("/{tweet_id}", status_code=204, responses={403: {}, 404: {}})
+async def delete(action: OnTweet) -> Response:
+    """Delete one of your tweets; it disappears from every timeline, thread and count."""
+    tweet = action.tweet
     command = DeleteTweet(
-        tweet_id=parsed,
+        tweet_id=action.tweet_id,
         author_id=int(tweet["author_id"]),
-        requested_by=caller.user_id,
+        requested_by=action.caller.user_id,
         created_at_ms=tweet["created_at_ms"],
         reply_to=int(tweet["reply_to"]) if tweet["reply_to"] else None,
         hashtags=tuple(tweet["hashtags"]),
     )
-    event = delete_tweet(command, now_ms=now_ms())  # NotTheAuthor answers 403
-    return no_content(await services.publisher.publish(event, correlation_id=correlation_id))
+    return await action.publish(delete_tweet(command, now_ms=now_ms()))  # not the author: 403
 
 
 @router.put("/{tweet_id}/like", status_code=204, responses={404: {}})
-async def like_tweet(
-    tweet_id: TweetIdPath,
-    caller: CurrentUser,
-    services: Services,
-    _fresh: WaitsForTweets,
-    correlation_id: CorrelationId = None,
-) -> Response:
+async def like_tweet(action: OnTweet) -> Response:
     """Like a tweet (liking twice is the same as once)."""
-    parsed, _ = await existing_tweet(services, tweet_id)
-    event = like(parsed, caller.user_id, now_ms=now_ms())
-    return no_content(await services.publisher.publish(event, correlation_id=correlation_id))
+    return await action.publish(like(action.tweet_id, action.caller.user_id, now_ms=now_ms()))
 
 
 @router.delete("/{tweet_id}/like", status_code=204, responses={404: {}})
-async def unlike_tweet(
-    tweet_id: TweetIdPath,
-    caller: CurrentUser,
-    services: Services,
-    _fresh: WaitsForTweets,
-    correlation_id: CorrelationId = None,
-) -> Response:
+async def unlike_tweet(action: OnTweet) -> Response:
     """Take back a like (idempotent)."""
-    parsed, _ = await existing_tweet(services, tweet_id)
-    event = unlike(parsed, caller.user_id, now_ms=now_ms())
-    return no_content(await services.publisher.publish(event, correlation_id=correlation_id))
+    return await action.publish(unlike(action.tweet_id, action.caller.user_id, now_ms=now_ms()))
 
 
 @router.put("/{tweet_id}/retweet", status_code=204, responses={404: {}})
-async def retweet_tweet(
-    tweet_id: TweetIdPath,
-    caller: CurrentUser,
-    services: Services,
-    _fresh: WaitsForTweets,
-    correlation_id: CorrelationId = None,
-) -> Response:
+async def retweet_tweet(action: OnTweet) -> Response:
     """Retweet to your followers (retweeting twice is the same as once)."""
-    parsed, _ = await existing_tweet(services, tweet_id)
+    services, user_id = action.services, action.caller.user_id
     tweets = (await services.read_models.namespaces("tweets"))["tweets"]
-    if await retweet_of_user(services.redis, tweets, parsed, caller.user_id) is not None:
-        return no_content()
-    event = retweet(parsed, caller.user_id, retweet_id=services.ids.next_id(), now_ms=now_ms())
-    return no_content(await services.publisher.publish(event, correlation_id=correlation_id))
+    if await retweet_of_user(services.redis, tweets, action.tweet_id, user_id) is not None:
+        return await action.publish(None)
+    retweet_id = services.ids.next_id()
+    return await action.publish(
+        retweet(action.tweet_id, user_id, retweet_id=retweet_id, now_ms=now_ms())
+    )
 
 
 @router.delete("/{tweet_id}/retweet", status_code=204, responses={404: {}})
-async def undo_retweet_tweet(
-    tweet_id: TweetIdPath,
-    caller: CurrentUser,
-    services: Services,
-    _fresh: WaitsForTweets,
-    correlation_id: CorrelationId = None,
-) -> Response:
+async def undo_retweet_tweet(action: OnTweet) -> Response:
     """Take back a retweet (idempotent)."""
-    parsed, _ = await existing_tweet(services, tweet_id)
-    event = undo_retweet(parsed, caller.user_id, now_ms=now_ms())
-    return no_content(await services.publisher.publish(event, correlation_id=correlation_id))
+    event = undo_retweet(action.tweet_id, action.caller.user_id, now_ms=now_ms())
+    return await action.publish(event)
 
 
 @router.get("/{tweet_id}/liking_users", response_model=UserPage, responses={404: {}})

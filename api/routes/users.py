@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import CorrelationId, Freshness, Paging, Services, reads
+from api.deps import CorrelationId, Freshness, Page, Paging, Services, reads
 from api.hydration import HYDRATION_PROJECTIONS, TweetSources, fill_page, hydrate
 from api.models import RegisterUserRequest, TweetPage, UserOut, UserPage
 from api.problems import Problem
@@ -20,7 +20,7 @@ from domain.commands import RegisterUser
 from domain.model import register_user, validate_registration
 from domain.text import handle_key
 from projections.base import Namespace
-from projections.follow_graph import followers_key, following_key, graph_counts, user_page
+from projections.follow_graph import graph_counts, user_page
 from projections.user_timelines import timeline_entries, tweet_count
 from projections.users import profiles, user_id_for_handle
 
@@ -135,31 +135,30 @@ async def user_list(
     return await fill_page(fetch, resolve, limit=paging.limit, cursor=paging.before)
 
 
-@router.get("/{handle}/followers", response_model=UserPage, responses={404: {}})
-async def followers(
-    handle: HandlePath,
-    services: Services,
-    paging: Paging,
-    freshness: Annotated[Freshness, Depends(reads("users", "follow_graph"))],
+async def graph_list(
+    handle: str, services: ApiServices, paging: Page, freshness: Freshness, *, relation: str
 ) -> Response:
-    """Who follows this user."""
     spaces = await services.read_models.namespaces("users", "follow_graph")
     user_id = await existing_user_id(services, spaces["users"], handle)
-    key = followers_key(spaces["follow_graph"], user_id)
+    key = spaces["follow_graph"].key(relation, user_id)
     data, next_cursor = await user_list(services, spaces["users"], key, paging)
     return json_response({"data": data, "next_cursor": next_cursor}, headers=freshness.headers())
+
+
+GraphFreshness = Annotated[Freshness, Depends(reads("users", "follow_graph"))]
+
+
+@router.get("/{handle}/followers", response_model=UserPage, responses={404: {}})
+async def followers(
+    handle: HandlePath, services: Services, paging: Paging, freshness: GraphFreshness
+) -> Response:
+    """Who follows this user."""
+    return await graph_list(handle, services, paging, freshness, relation="followers")
 
 
 @router.get("/{handle}/following", response_model=UserPage, responses={404: {}})
 async def following(
-    handle: HandlePath,
-    services: Services,
-    paging: Paging,
-    freshness: Annotated[Freshness, Depends(reads("users", "follow_graph"))],
+    handle: HandlePath, services: Services, paging: Paging, freshness: GraphFreshness
 ) -> Response:
     """Whom this user follows."""
-    spaces = await services.read_models.namespaces("users", "follow_graph")
-    user_id = await existing_user_id(services, spaces["users"], handle)
-    key = following_key(spaces["follow_graph"], user_id)
-    data, next_cursor = await user_list(services, spaces["users"], key, paging)
-    return json_response({"data": data, "next_cursor": next_cursor}, headers=freshness.headers())
+    return await graph_list(handle, services, paging, freshness, relation="following")

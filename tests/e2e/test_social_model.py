@@ -7,17 +7,15 @@ model after the sequence, and again after `chirp replay` of every projection.
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from infra.app_processes import settings_environment
 from infra.settings import Settings
 from projections.registry import PROJECTION_FAMILIES
 from tests.support.client import Account, ChirpClient
+from tests.support.replay import run_replay
 
 USERS = 5  # below the test celebrity threshold: every author is pushed
 STEPS = 140
@@ -217,15 +215,7 @@ def check_against_model(driver: Driver) -> None:
 
 def replay_everything(settings: Settings) -> None:
     for name in PROJECTION_FAMILIES:
-        result = subprocess.run(
-            [sys.executable, "-m", "infra.cli", "replay", name, "--drop-grace-s", "0.2"],
-            env=settings_environment(settings),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
+        run_replay(settings, name, drop_grace_s=0.2)
 
 
 @pytest.mark.parametrize("seed", [7, 2026])

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 
 from redis import Redis
 
-from infra.app_processes import settings_environment
 from infra.settings import Settings
 from projections.base import Namespace, building_pointer_key, serving_pointer_key
 from tests.support.client import ChirpClient
 from tests.support.redis_snapshot import snapshot
+from tests.support.replay import run_replay
 
 AUTHORS = 4
 TWEETS_PER_AUTHOR = 60
@@ -20,17 +18,6 @@ TWEETS_PER_AUTHOR = 60
 
 def serving(redis: Redis, projection: str) -> Namespace:
     return Namespace(projection, int(redis.get(serving_pointer_key(projection)) or 1))
-
-
-def run_replay(settings: Settings, projection: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "infra.cli", "replay", projection, "--drop-grace-s", "0.5"],
-        env=settings_environment(settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_replay_rebuilds_user_timelines_while_reads_keep_answering(
@@ -65,12 +52,11 @@ def test_replay_rebuilds_user_timelines_while_reads_keep_answering(
     reader = threading.Thread(target=poll)
     reader.start()
     try:
-        result = run_replay(test_settings, "user_timelines")
+        run_replay(test_settings, "user_timelines")
     finally:
         done.set()
         reader.join()
 
-    assert result.returncode == 0, result.stdout + result.stderr
     assert reads > 10
     assert failures == []
     new = serving(redis_client, "user_timelines")
@@ -97,11 +83,10 @@ def test_replay_keeps_up_with_writes_made_during_the_rebuild(
     writer = threading.Thread(target=keep_posting)
     writer.start()
     try:
-        result = run_replay(test_settings, "tweets")
+        run_replay(test_settings, "tweets")
     finally:
         writer_done.set()
         writer.join()
-    assert result.returncode == 0, result.stdout + result.stderr
     assert posted_during, "no writes happened during the replay"
     for tweet_id in posted_during:
         response = client.get(f"/v1/tweets/{tweet_id}")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,11 +16,12 @@ from kafka import KafkaProducer
 from api.positions import encode_token
 from domain.events import TweetDeleted, TweetPosted
 from domain.ids import EPOCH_MS
-from infra.app_processes import ApiProcess, WorkerProcess, settings_environment
+from infra.app_processes import ApiProcess, WorkerProcess
 from infra.settings import Settings
 from projections.base import Position
 from schemas import EventCodec
 from schemas.envelope import Envelope, record_key
+from tests.support.replay import run_replay
 
 MINUTE = 60_000
 
@@ -154,15 +153,7 @@ def test_trends_rank_a_spike_first_follow_deletes_and_survive_a_replay(
     spike_count = next(r["count"] for r in after_delete["data"] if r["hashtag"] == "spike")
     assert spike_count == next(r["count"] for r in body["data"] if r["hashtag"] == "spike") - 5
 
-    replay = subprocess.run(
-        [sys.executable, "-m", "infra.cli", "replay", "trends", "--drop-grace-s", "0.2"],
-        env=settings_environment(test_settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert replay.returncode == 0, replay.stdout + replay.stderr
+    run_replay(test_settings, "trends", drop_grace_s=0.2)
     assert trends(api_server, log.token()) == after_delete
     assert len(trends(api_server, log.token(), limit=2)["data"]) == 2
 

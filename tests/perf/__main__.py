@@ -30,6 +30,7 @@ import jwt
 import orjson
 from kafka import KafkaConsumer, TopicPartition
 from redis import Redis
+from redis.exceptions import RedisError
 from rich.console import Console
 from rich.table import Table
 
@@ -40,6 +41,7 @@ from infra.replay import projection_statuses, replay
 from infra.settings import REPO_ROOT, Settings
 from projections.base import Namespace, serving_pointer_key
 from projections.registry import PROJECTION_FAMILIES
+from tests.perf.report import render
 from tests.perf.stack import BENCH_SECRET, BenchStack, running_stack
 from tests.perf.vegeta import LoadResult, attack, target
 from tests.perf.workload import (
@@ -245,7 +247,7 @@ def fanout(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> d
     followers = graph.followers_count()
     authors = sorted(range(len(graph.user_ids)), key=lambda i: -followers[i])[:200]
     rng = random.Random(3)
-    redis = Redis.from_url(settings.redis_dsn)
+    redis = Redis.from_url(settings.redis_dsn, socket_timeout=120)
     version = int(redis.get(serving_pointer_key("home_timelines")) or 1)
     positions_key = Namespace("home_timelines", version).positions_key
     visible_ms: list[float] = []
@@ -256,7 +258,11 @@ def fanout(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> d
 
     def watch() -> None:
         while not (done.is_set() and not pending):
-            applied = {k.decode(): int(v) for k, v in redis.hgetall(positions_key).items()}
+            try:
+                raw = redis.hgetall(positions_key)
+            except RedisError:
+                continue  # a busy Redis: look again
+            applied = {k.decode(): int(v) for k, v in raw.items()}
             now = time.monotonic()
             for item in list(pending):
                 sent_at, field, offset = item
@@ -450,6 +456,8 @@ def main() -> None:
     for key, value in results.items():
         summary.add_row(key, str(value))
     console.print(summary)
+    if args.output == RESULTS:
+        render(args.output)
     console.print(f"wrote {args.output}")
 
 
