@@ -91,8 +91,7 @@ class ProjectionWriter:
                     await tx.watch(*pointer_keys)
                     targets = await self._targets(tx, include_serving=include_serving)
                     pending = [(target, unapplied(target, batch)) for target in targets]
-                    for target, (events, _) in pending:
-                        await _push(target, events, tx)
+                    await self._push(pending)
                     tx.multi()  # type: ignore[no-untyped-call]
                     for target, (events, advanced) in pending:
                         _queue_changes(target, events, advanced, tx)
@@ -100,6 +99,28 @@ class ProjectionWriter:
                     return
                 except WatchError:
                     log.info("projection pointers or positions moved; retrying batch")
+
+    async def _push(self, pending: list[tuple[Target, tuple[list[Event], Positions]]]) -> None:
+        """Run the projections' pushes (see `Projection.pushes`) before their transaction.
+
+        They go in one pipeline on another connection, outside MULTI: Redis serves other
+        clients between the chunks, so a fan-out to thousands of timelines never holds it for
+        a whole batch. They are idempotent, so a batch retried after a conflict or a crash
+        pushes again harmlessly; the positions move only in the transaction after them.
+        """
+        calls = [
+            call
+            for target, (events, _) in pending
+            if (pushes := getattr(target.projection, "pushes", None)) is not None
+            for event in events
+            for call in pushes(event, target.keys)
+        ]
+        if not calls:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for script, keys, args in calls:
+                script.queue(pipe, keys, args)
+            await pipe.execute()
 
     async def _targets(self, tx: Pipeline, *, include_serving: bool) -> list[Target]:
         targets: list[Target] = []
@@ -139,21 +160,6 @@ def unapplied(target: Target, batch: Iterable[LoggedEvent]) -> tuple[list[Event]
             events.append(logged.event)
         advanced[field] = logged.position.offset
     return events, advanced
-
-
-async def _push(target: Target, events: list[Event], tx: Pipeline) -> None:
-    """Run a projection's pushes before its transaction (see `Projection.pushes`).
-
-    They run while the pointers and positions are watched but outside MULTI, in chunks, so a
-    fan-out to thousands of timelines never holds Redis for one long transaction; they are
-    idempotent, so a batch retried after a conflict or a crash pushes again harmlessly.
-    """
-    pushes = getattr(target.projection, "pushes", None)
-    if pushes is None:
-        return
-    for event in events:
-        for script, keys, args in pushes(event, target.keys):
-            await script.run(tx, keys, args)
 
 
 def _queue_changes(target: Target, events: list[Event], advanced: Positions, tx: Pipeline) -> None:
