@@ -27,13 +27,3 @@ def register_heartbeat(app: faust.App, redis_dsn: str) -> None:
         redis = state.setdefault("redis", Redis.from_url(redis_dsn))
         assigned = len(app.consumer.assignment()) if app.consumer else 0
         await redis.set(heartbeat_key(worker_name), assigned, ex=HEARTBEAT_TTL_S)
-
-
-async def live_workers(redis: Redis) -> dict[str, int]:
-    """Running workers and how many partitions each holds."""
-    workers = {}
-    async for key in redis.scan_iter(match=HEARTBEAT_PREFIX + "*"):
-        value = await redis.get(key)
-        if value is not None:
-            workers[key.decode().removeprefix(HEARTBEAT_PREFIX)] = int(value)
-    return workers

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -170,79 +170,85 @@ def home_targets(
     return targets
 
 
-def write_path(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> dict[str, Any]:
-    rng = random.Random(1)
-    api = f"{stack.api.url}/v1/tweets"
-    base = f"{stack.baseline.url}/baseline/tweets"
+TargetMaker = Callable[[str, SocialGraph, int, random.Random], list[dict[str, Any]]]
+
+
+def http_path(
+    name: str,
+    make_targets: TargetMaker,
+    urls: tuple[str, str],
+    rate: int,
+    graph: SocialGraph,
+    args: argparse.Namespace,
+    settle: Callable[[], object] = lambda: None,
+) -> tuple[dict[str, LoadResult], dict[str, Any]]:
+    """The highest sustained rate and the latencies at `rate`, for Chirp and the baseline.
+
+    `settle` runs after each pair of runs (the write path waits for the worker there).
+    """
+    rng = random.Random(name)
+    api, base = urls
     results: dict[str, LoadResult] = {}
-    with console.status("write path: highest sustained rate ..."):
+    with console.status(f"{name} path: highest sustained rate ..."):
         results["max"] = attack(
-            tweet_targets(api, graph, 5000, rng), rate=0, duration_s=args.seconds
+            make_targets(api, graph, 5000, rng), rate=0, duration_s=args.seconds
         )
         results["baseline_max"] = attack(
-            tweet_targets(base, graph, 2000, rng), rate=0, duration_s=args.seconds
+            make_targets(base, graph, 2000, rng), rate=0, duration_s=args.seconds
         )
-    wait_caught_up(stack.settings, "write path")
-    with console.status("write path: 1,000/s open loop ..."):
+    settle()
+    with console.status(f"{name} path: {rate:,}/s open loop ..."):
         results["at_rate"] = attack(
-            tweet_targets(api, graph, 5000, rng), rate=1000, duration_s=args.seconds
+            make_targets(api, graph, 5000, rng), rate=rate, duration_s=args.seconds
         )
         results["baseline_at_rate"] = attack(
-            tweet_targets(base, graph, 2000, rng), rate=1000, duration_s=args.seconds
+            make_targets(base, graph, 2000, rng), rate=rate, duration_s=args.seconds
         )
-    wait_caught_up(stack.settings, "write path")
-    show("write path (POST /v1/tweets)", results)
-    return {
-        "write_max_rps": round(results["max"].achieved_rps, 1),
-        "write_p50_ms_at_1000_rps": round(results["at_rate"].p50_ms, 2),
-        "write_p95_ms_at_1000_rps": round(results["at_rate"].p95_ms, 2),
-        "write_p99_ms_at_1000_rps": round(results["at_rate"].p99_ms, 2),
-        "write_success_at_1000_rps": round(results["at_rate"].success_ratio, 4),
-        "write_baseline_max_rps": round(results["baseline_max"].achieved_rps, 1),
-        "write_baseline_p95_ms_at_1000_rps": round(results["baseline_at_rate"].p95_ms, 2),
-        "write_ratio_to_baseline": round(
-            results["max"].achieved_rps / results["baseline_max"].achieved_rps, 3
-        ),
+    settle()
+    at, max_, base_max = results["at_rate"], results["max"], results["baseline_max"]
+    row = {
+        f"{name}_max_rps": round(max_.achieved_rps, 1),
+        f"{name}_p50_ms_at_{rate}_rps": round(at.p50_ms, 2),
+        f"{name}_p95_ms_at_{rate}_rps": round(at.p95_ms, 2),
+        f"{name}_p99_ms_at_{rate}_rps": round(at.p99_ms, 2),
+        f"{name}_success_at_{rate}_rps": round(at.success_ratio, 4),
+        f"{name}_baseline_max_rps": round(base_max.achieved_rps, 1),
+        f"{name}_baseline_p95_ms_at_{rate}_rps": round(results["baseline_at_rate"].p95_ms, 2),
+        f"{name}_ratio_to_baseline": round(max_.achieved_rps / base_max.achieved_rps, 3),
     }
+    return results, row
+
+
+def write_path(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> dict[str, Any]:
+    urls = (f"{stack.api.url}/v1/tweets", f"{stack.baseline.url}/baseline/tweets")
+    results, row = http_path(
+        "write",
+        tweet_targets,
+        urls,
+        1000,
+        graph,
+        args,
+        settle=lambda: wait_caught_up(stack.settings, "write path"),
+    )
+    show("write path (POST /v1/tweets)", results)
+    return row
 
 
 def read_path(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> dict[str, Any]:
-    rng = random.Random(2)
-    api = f"{stack.api.url}/v1/timelines/home?limit=20"
-    base = f"{stack.baseline.url}/baseline/timeline"
-    results: dict[str, LoadResult] = {}
-    with console.status("read path ..."):
-        results["max"] = attack(
-            home_targets(api, graph, 5000, rng), rate=0, duration_s=args.seconds
-        )
-        results["baseline_max"] = attack(
-            home_targets(base, graph, 500, rng), rate=0, duration_s=args.seconds
-        )
-        results["at_rate"] = attack(
-            home_targets(api, graph, 5000, rng), rate=2000, duration_s=args.seconds
-        )
-        results["baseline_at_rate"] = attack(
-            home_targets(base, graph, 500, rng), rate=2000, duration_s=args.seconds
-        )
+    urls = (
+        f"{stack.api.url}/v1/timelines/home?limit=20",
+        f"{stack.baseline.url}/baseline/timeline",
+    )
+    results, row = http_path("read", home_targets, urls, 2000, graph, args)
     show("read path (GET /v1/timelines/home, limit 20)", results)
-    return {
-        "read_max_rps": round(results["max"].achieved_rps, 1),
-        "read_p50_ms_at_2000_rps": round(results["at_rate"].p50_ms, 2),
-        "read_p95_ms_at_2000_rps": round(results["at_rate"].p95_ms, 2),
-        "read_p99_ms_at_2000_rps": round(results["at_rate"].p99_ms, 2),
-        "read_success_at_2000_rps": round(results["at_rate"].success_ratio, 4),
-        "read_baseline_max_rps": round(results["baseline_max"].achieved_rps, 1),
-        "read_baseline_p95_ms_at_2000_rps": round(results["baseline_at_rate"].p95_ms, 2),
-        "read_ratio_to_baseline": round(
-            results["max"].achieved_rps / results["baseline_max"].achieved_rps, 3
-        ),
-    }
+    return row
 
 
 def fanout(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> dict[str, Any]:
     """Tweets at a steady rate from well-followed authors; deliveries/s through the worker and
-    the time from each 201 until the tweet is in every follower's home timeline (the push
-    is one transaction, so that is when the home_timelines positions pass its offset)."""
+    the time from each 201 until the tweet is in every follower's home timeline (pushes are
+    done before the positions move, so that is when the home_timelines positions pass its
+    offset)."""
     settings = stack.settings
     followers = graph.followers_count()
     authors = sorted(range(len(graph.user_ids)), key=lambda i: -followers[i])[:200]
