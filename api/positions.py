@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import orjson
 
 from api.problems import Problem
-from projections.base import Position
+from schemas.log import Position
 
 POSITION_HEADER = "Chirp-Position"
 AFTER_HEADER = "Chirp-After"

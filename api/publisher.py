@@ -8,9 +8,9 @@ from aiokafka import AIOKafkaProducer
 
 from domain.clock import now_ms
 from domain.events import Event
-from projections.base import Position
-from schemas import EventCodec
-from schemas.envelope import Envelope, record_key, topic_family
+from schemas import EventCodec, spec_of
+from schemas.envelope import Envelope
+from schemas.log import Position
 
 
 class EventPublisher:
@@ -24,13 +24,13 @@ class EventPublisher:
         self.topic_of = topic_of  # family -> topic name
 
     async def publish(self, event: Event, *, correlation_id: str | None) -> Position:
-        event_type = type(event).__name__
-        envelope = Envelope.new(event_type, now_ms(), correlation_id)
-        topic = self.topic_of(topic_family(event_type))
+        spec = spec_of(event)
+        envelope = Envelope.new(spec.schema_name, now_ms(), correlation_id)
+        topic = self.topic_of(spec.family)
         metadata = await self.producer.send_and_wait(
             topic,
             value=self.codec.encode(event),
-            key=record_key(event.aggregate_id),
+            key=spec.record_key(event),
             headers=envelope.headers(),
         )
         return Position(topic, metadata.partition, metadata.offset)

@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 
 from redis.asyncio import Redis
 
-from projections.base import Namespace, Position, serving_pointer_key
+from projections.base import Namespace, serving_pointer_key
+from schemas.log import Position
 
 POLL_INTERVAL_S = 0.005
 

@@ -8,7 +8,7 @@ import orjson
 from starlette.responses import Response
 
 from api.positions import POSITION_HEADER, encode_token
-from projections.base import Position
+from schemas.log import Position
 
 
 def json_response(

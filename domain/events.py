@@ -7,6 +7,7 @@ Events are the source of truth; every read model is derived from them. Their wir
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import get_args
 
 from domain.commands import GeoPoint
 
@@ -18,10 +19,6 @@ class UserRegistered:
     display_name: str
     password_hash: str
     registered_at_ms: int
-
-    @property
-    def aggregate_id(self) -> int:
-        return self.user_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +34,6 @@ class TweetPosted:
     hashtags: tuple[str, ...] = field(default_factory=tuple)
     mentions: tuple[str, ...] = field(default_factory=tuple)
 
-    @property
-    def aggregate_id(self) -> int:
-        """Tweets are keyed by author, so one author's events stay in order."""
-        return self.author_id
-
 
 @dataclass(frozen=True, slots=True)
 class TweetDeleted:
@@ -54,10 +46,6 @@ class TweetDeleted:
     reply_to: int | None = None
     hashtags: tuple[str, ...] = field(default_factory=tuple)
 
-    @property
-    def aggregate_id(self) -> int:
-        return self.author_id
-
 
 @dataclass(frozen=True, slots=True)
 class TweetRetweeted:
@@ -68,20 +56,12 @@ class TweetRetweeted:
     user_id: int
     retweeted_at_ms: int
 
-    @property
-    def aggregate_id(self) -> int:
-        return self.user_id
-
 
 @dataclass(frozen=True, slots=True)
 class RetweetUndone:
     tweet_id: int
     user_id: int
     undone_at_ms: int
-
-    @property
-    def aggregate_id(self) -> int:
-        return self.user_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,20 +70,12 @@ class UserFollowed:
     followee_id: int
     followed_at_ms: int
 
-    @property
-    def aggregate_id(self) -> int:
-        return self.follower_id
-
 
 @dataclass(frozen=True, slots=True)
 class UserUnfollowed:
     follower_id: int
     followee_id: int
     unfollowed_at_ms: int
-
-    @property
-    def aggregate_id(self) -> int:
-        return self.follower_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,21 +84,12 @@ class TweetLiked:
     user_id: int
     liked_at_ms: int
 
-    @property
-    def aggregate_id(self) -> int:
-        """Likes are keyed by tweet, so one tweet's likes and unlikes stay in order."""
-        return self.tweet_id
-
 
 @dataclass(frozen=True, slots=True)
 class TweetUnliked:
     tweet_id: int
     user_id: int
     unliked_at_ms: int
-
-    @property
-    def aggregate_id(self) -> int:
-        return self.tweet_id
 
 
 Event = (
@@ -140,14 +103,5 @@ Event = (
     | TweetLiked
     | TweetUnliked
 )
-EVENT_TYPES: tuple[type[Event], ...] = (
-    UserRegistered,
-    TweetPosted,
-    TweetDeleted,
-    TweetRetweeted,
-    RetweetUndone,
-    UserFollowed,
-    UserUnfollowed,
-    TweetLiked,
-    TweetUnliked,
-)
+EVENT_TYPES: tuple[type[Event], ...] = get_args(Event)
+"""Every event class, in the order of the `Event` union."""

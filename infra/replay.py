@@ -22,9 +22,7 @@ from redis.asyncio import Redis
 
 from infra.settings import Settings
 from projections.base import (
-    LoggedEvent,
     Namespace,
-    Position,
     Projection,
     building_pointer_key,
     serving_pointer_key,
@@ -32,6 +30,7 @@ from projections.base import (
 from projections.registry import all_projections
 from projections.writer import ProjectionWriter, decode_positions, lag, serving_version
 from schemas import EventCodec, EventDecodeError
+from schemas.log import LoggedEvent, Position
 
 log = logging.getLogger(__name__)
 

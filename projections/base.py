@@ -1,4 +1,4 @@
-"""What every projection shares: log positions, versioned key namespaces, the apply contract."""
+"""What every projection shares: versioned key namespaces, the apply contract."""
 
 from __future__ import annotations
 
@@ -11,28 +11,6 @@ if TYPE_CHECKING:
     from redis.asyncio.client import Pipeline
 
 KEY_PREFIX = "chirp"
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Position:
-    """Where a record sits in the log."""
-
-    topic: str
-    partition: int
-    offset: int
-
-    @property
-    def field(self) -> str:
-        """The field under which a projection's positions hash stores this partition."""
-        return f"{self.topic}:{self.partition}"
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedEvent:
-    """A record read from the log; `event` is None when it could not be decoded."""
-
-    position: Position
-    event: Event | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,13 +25,13 @@ from redis.exceptions import WatchError
 
 from domain.events import Event
 from projections.base import (
-    LoggedEvent,
     Namespace,
     Projection,
     as_text,
     building_pointer_key,
     serving_pointer_key,
 )
+from schemas.log import LoggedEvent
 
 log = logging.getLogger(__name__)
 

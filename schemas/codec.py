@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 from domain.events import Event
+from schemas.catalogue import CATALOGUE, NESTED_RECORDS, EventSpec
 from schemas.errors import (
     BadMagic,
     EventDecodeError,
@@ -25,7 +26,6 @@ from schemas.errors import (
     UnknownEventType,
     UnknownFingerprint,
 )
-from schemas.mapping import EVENT_MAPPINGS, RECORD_TYPES, EventMapping
 from schemas.registry import SchemaRegistry, SchemaVersion
 
 MAGIC = b"\xc3\x01"
@@ -54,7 +54,7 @@ class _Decoder(NamedTuple):
 
 
 class EventCodec:
-    """Encodes and decodes the events mapped in `mappings` with the schemas in `registry`.
+    """Encodes and decodes the events of `catalogue` with the schemas in `registry`.
 
     Events are written with the newest version of their schema and read with it too, so an
     event written with an older version comes back with the newer fields' defaults.
@@ -63,34 +63,34 @@ class EventCodec:
     def __init__(
         self,
         registry: SchemaRegistry | None = None,
-        mappings: Iterable[EventMapping] = EVENT_MAPPINGS,
-        record_types: Mapping[str, type] = RECORD_TYPES,
+        catalogue: Iterable[EventSpec[Any]] = CATALOGUE,
+        record_types: Mapping[str, type] = NESTED_RECORDS,
     ) -> None:
         registry = registry if registry is not None else SchemaRegistry.packaged()
-        mappings = tuple(mappings)
-        _check_mappings_match_schemas(registry, mappings)
+        specs = tuple(catalogue)
+        _check_catalogue_matches_schemas(registry, specs)
 
         self._encoders: dict[type, _Encoder] = {}
         self._decoders: dict[bytes, _Decoder] = {}
-        for mapping in mappings:
-            latest = registry.latest(mapping.event_name)
+        for spec in specs:
+            latest = registry.latest(spec.schema_name)
             schema = _wire_schema(latest)
             to_record, from_record = _record_converters(
                 schema,
                 schema["__named_schemas"],
-                mapping.event_type,
-                mapping.field_names,
+                spec.event_class,
+                spec.avro_names,
                 record_types,
             )
-            self._encoders[mapping.event_type] = _Encoder(
-                mapping.event_name, MAGIC + latest.fingerprint, schema, to_record
+            self._encoders[spec.event_class] = _Encoder(
+                spec.schema_name, MAGIC + latest.fingerprint, schema, to_record
             )
-            for version in registry.versions(mapping.event_name):
+            for version in registry.versions(spec.schema_name):
                 # Reading with the same schema needs no resolution step.
                 writer = schema if version is latest else _wire_schema(version)
                 reader = None if version is latest else schema
                 self._decoders[version.fingerprint] = _Decoder(
-                    mapping.event_name, writer, reader, from_record
+                    spec.schema_name, writer, reader, from_record
                 )
 
     def event_type_name(self, event: Event) -> str:
@@ -146,23 +146,23 @@ class EventCodec:
         try:
             return self._encoders[type(event)]
         except KeyError:
-            raise UnknownEventType(f"no schema mapping for {type(event).__qualname__}") from None
+            raise UnknownEventType(f"{type(event).__qualname__} is not in the catalogue") from None
 
 
-def _check_mappings_match_schemas(
-    registry: SchemaRegistry, mappings: tuple[EventMapping, ...]
+def _check_catalogue_matches_schemas(
+    registry: SchemaRegistry, specs: tuple[EventSpec[Any], ...]
 ) -> None:
-    mapped = [mapping.event_name for mapping in mappings]
-    duplicated = sorted({name for name in mapped if mapped.count(name) > 1})
-    unmapped = sorted(set(registry.event_names) - set(mapped))
-    without_schema = sorted(set(mapped) - set(registry.event_names))
+    listed = [spec.schema_name for spec in specs]
+    duplicated = sorted({name for name in listed if listed.count(name) > 1})
+    unlisted = sorted(set(registry.event_names) - set(listed))
+    without_schema = sorted(set(listed) - set(registry.event_names))
     problems = []
     if duplicated:
-        problems.append(f"mapped more than once: {', '.join(duplicated)}")
-    if unmapped:
-        problems.append(f"schemas without a mapping: {', '.join(unmapped)}")
+        problems.append(f"in the catalogue more than once: {', '.join(duplicated)}")
+    if unlisted:
+        problems.append(f"schemas not in the catalogue: {', '.join(unlisted)}")
     if without_schema:
-        problems.append(f"mappings without a schema: {', '.join(without_schema)}")
+        problems.append(f"catalogue events without a schema: {', '.join(without_schema)}")
     if problems:
         raise SchemaDefinitionError("; ".join(problems))
 
@@ -269,7 +269,7 @@ def _converters(
             cls = record_types[schema["name"]]
         except KeyError:
             raise SchemaDefinitionError(
-                f"no domain class for nested record {schema['name']} (add it to RECORD_TYPES)"
+                f"no domain class for nested record {schema['name']} (add it to NESTED_RECORDS)"
             ) from None
         return _record_converters(schema, named, cls, {}, record_types)
     if kind in ("enum", "fixed"):

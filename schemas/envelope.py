@@ -1,9 +1,9 @@
 """The Kafka record around an event: key bytes and headers.
 
-Key: the aggregate id as ASCII decimal, so every producer (the API, loaders, tests)
-hashes the same bytes with Kafka's default murmur2 partitioner and an aggregate's events
-stay in one partition, in order. Headers: event type, a unique event id, occurred-at
-(Unix ms) and a correlation id tying the event to the request that caused it.
+Key: the aggregate id (`schemas.catalogue` says which) as ASCII decimal, so every producer
+(the API, loaders, tests) hashes the same bytes with Kafka's default murmur2 partitioner and
+an aggregate's events stay in one partition, in order. Headers: event type, a unique event
+id, occurred-at (Unix ms) and a correlation id tying the event to the request that caused it.
 """
 
 from __future__ import annotations
@@ -46,27 +46,3 @@ class Envelope:
             (HEADER_OCCURRED_AT, str(self.occurred_at_ms).encode()),
             (HEADER_CORRELATION_ID, self.correlation_id.encode()),
         ]
-
-
-# The log's topics, one per aggregate family, plus the dead-letter topic.
-TOPIC_FAMILIES = ("users", "tweets", "follows", "likes", "media")
-DEAD_LETTER_FAMILY = "deadletter"
-# The follow events again, keyed by followee: co-partitioned with the tweets for fan-out.
-FOLLOWS_BY_FOLLOWEE_FAMILY = "follows.by-followee"
-
-# Which topic family each event type is written to (DESIGN §3: per aggregate family).
-EVENT_FAMILIES: dict[str, str] = {
-    "UserRegistered": "users",
-    "TweetPosted": "tweets",
-    "TweetDeleted": "tweets",
-    "TweetRetweeted": "tweets",
-    "RetweetUndone": "tweets",
-    "UserFollowed": "follows",
-    "UserUnfollowed": "follows",
-    "TweetLiked": "likes",
-    "TweetUnliked": "likes",
-}
-
-
-def topic_family(event_type: str) -> str:
-    return EVENT_FAMILIES[event_type]

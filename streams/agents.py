@@ -16,9 +16,10 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from projections.base import LoggedEvent, Position, Projection
+from projections.base import Projection
 from projections.writer import ProjectionWriter
 from schemas import EventCodec, EventDecodeError
+from schemas.log import LoggedEvent, Position
 from streams.dead_letters import send_to_dead_letters
 
 log = logging.getLogger(__name__)

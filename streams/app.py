@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from projections.registry import all_projections, projections_for_family
 from schemas import EventCodec
-from schemas.envelope import TOPIC_FAMILIES
+from schemas.log import TOPIC_FAMILIES
 from streams.agents import register_projection_agent
 from streams.follow_graph import (
     TableFollowerDirectory,

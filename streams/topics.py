@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import faust
 from faust.types import TopicT
 
-from schemas.envelope import DEAD_LETTER_FAMILY, FOLLOWS_BY_FOLLOWEE_FAMILY, TOPIC_FAMILIES
+from schemas.log import DEAD_LETTER_FAMILY, FOLLOWS_BY_FOLLOWEE_FAMILY, TOPIC_FAMILIES
 
 if TYPE_CHECKING:
     from infra.settings import Settings

@@ -20,7 +20,7 @@ from pyiceberg.types import IcebergType, StructType
 from domain.events import Event
 from infra.analytics.settings import AnalyticsSettings
 from infra.analytics.tables import NAMESPACE, TABLE_PROPERTIES, EventTable, event_tables
-from schemas import EVENT_MAPPINGS
+from schemas import CATALOGUE
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ CATALOG_NAME = "chirp"
 
 def analytic_event_types() -> list[type[Event]]:
     """Every event type the codec can decode: each gets a table."""
-    return [mapping.event_type for mapping in EVENT_MAPPINGS]
+    return [spec.event_class for spec in CATALOGUE]
 
 
 def analytic_tables() -> dict[type[Event], EventTable]:

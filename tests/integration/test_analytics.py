@@ -52,8 +52,8 @@ from infra.app_processes import settings_environment
 from infra.local_services import KafkaBroker
 from infra.settings import Settings
 from infra.topics import end_offsets, event_topics
-from schemas import EventCodec, EventDecodeError
-from schemas.envelope import Envelope, record_key, topic_family
+from schemas import EventCodec, EventDecodeError, spec_of
+from schemas.envelope import Envelope
 from tests.support.client import ChirpClient
 from tests.support.waiting import wait_for
 
@@ -186,11 +186,11 @@ def produce(settings: Settings, events: list[Event]) -> list[Produced]:
     produced: list[Produced] = []
     try:
         for event in events:
-            name = type(event).__name__
-            envelope = Envelope.new(name, int(time.time() * 1000), None)
+            spec = spec_of(event)
+            envelope = Envelope.new(spec.schema_name, int(time.time() * 1000), None)
             producer.send(
-                settings.topic(topic_family(name)),
-                key=record_key(event.aggregate_id),
+                settings.topic(spec.family),
+                key=spec.record_key(event),
                 value=codec.encode(event),
                 headers=envelope.headers(),
             )

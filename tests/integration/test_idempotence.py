@@ -10,10 +10,11 @@ from redis.asyncio import Redis as AsyncRedis
 
 from domain.events import Event
 from infra.settings import Settings
-from projections.base import LoggedEvent, Namespace, Position, serving_pointer_key
+from projections.base import Namespace, serving_pointer_key
 from projections.registry import PROJECTION_FAMILIES, all_projections
 from projections.writer import ProjectionWriter
 from schemas import EventCodec, EventDecodeError
+from schemas.log import LoggedEvent, Position
 from tests.support.client import ChirpClient
 from tests.support.redis_snapshot import snapshot
 

@@ -18,9 +18,9 @@ from domain.events import TweetDeleted, TweetPosted
 from domain.ids import EPOCH_MS
 from infra.app_processes import ApiProcess, WorkerProcess
 from infra.settings import Settings
-from projections.base import Position
-from schemas import EventCodec
-from schemas.envelope import Envelope, record_key
+from schemas import EventCodec, spec_of
+from schemas.envelope import Envelope
+from schemas.log import Position
 from tests.support.replay import run_replay
 
 MINUTE = 60_000
@@ -44,10 +44,11 @@ class Log:
         self.next_id = random.randrange(2**40, 2**50)
 
     def send(self, event: TweetPosted | TweetDeleted) -> None:
-        envelope = Envelope.new(type(event).__name__, event.created_at_ms, None)
+        spec = spec_of(event)
+        envelope = Envelope.new(spec.schema_name, event.created_at_ms, None)
         future = self.producer.send(
-            self.settings.topic("tweets"),
-            key=record_key(event.author_id),
+            self.settings.topic(spec.family),
+            key=spec.record_key(event),
             value=self.codec.encode(event),
             headers=envelope.headers(),
         )

@@ -20,8 +20,8 @@ from aiokafka import AIOKafkaProducer
 from domain.events import Event, TweetPosted, UserFollowed, UserRegistered
 from domain.ids import IdGenerator
 from infra.settings import Settings
-from schemas import EventCodec
-from schemas.envelope import Envelope, record_key, topic_family
+from schemas import EventCodec, spec_of
+from schemas.envelope import Envelope
 
 # A real argon2 hash of "correct horse battery", so loaded users can log in.
 PASSWORD = "correct horse battery"
@@ -107,13 +107,13 @@ async def produce(settings: Settings, events: Iterator[Event], *, in_flight: int
     try:
         pending = []
         for event in events:
-            event_type = type(event).__name__
-            envelope = Envelope.new(event_type, time.time_ns() // 1_000_000, "workload")
+            spec = spec_of(event)
+            envelope = Envelope.new(spec.schema_name, time.time_ns() // 1_000_000, "workload")
             pending.append(
                 await producer.send(
-                    settings.topic(topic_family(event_type)),
+                    settings.topic(spec.family),
                     value=codec.encode(event),
-                    key=record_key(event.aggregate_id),
+                    key=spec.record_key(event),
                     headers=envelope.headers(),
                 )
             )

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from api.positions import decode_token, encode_token
-from projections.base import Position
+from schemas.log import Position
 
 PASSWORD = "correct horse battery"
 

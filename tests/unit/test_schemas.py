@@ -11,6 +11,7 @@ import dataclasses
 import io
 import json
 import re
+from collections import Counter
 from dataclasses import field, make_dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 import schemas
 from domain.commands import GeoPoint
 from domain.events import (
+    EVENT_TYPES,
     Event,
     RetweetUndone,
     TweetDeleted,
@@ -38,12 +40,12 @@ from domain.events import (
     UserUnfollowed,
 )
 from schemas import (
-    EVENT_MAPPINGS,
+    CATALOGUE,
     BadMagic,
     EventCodec,
     EventDecodeError,
     EventEncodeError,
-    EventMapping,
+    EventSpec,
     SchemaCompatibilityError,
     SchemaDefinitionError,
     SchemaRegistry,
@@ -51,7 +53,9 @@ from schemas import (
     UnknownEventType,
     UnknownFingerprint,
     check_compatibility,
+    spec_of,
 )
+from schemas.log import TOPIC_FAMILIES
 from schemas.registry import schema_fingerprint
 
 AVSC_DIR = Path(schemas.__file__).parent / "avsc"
@@ -234,12 +238,78 @@ tweet_posted = st.builds(
 events = user_registered | tweet_posted
 
 
-# --- Schema files ----------------------------------------------------------------------------
+# --- The event catalogue ---------------------------------------------------------------------
 
 
-def test_there_is_a_schema_file_for_every_mapped_event() -> None:
+def test_every_domain_event_class_is_in_the_catalogue_exactly_once() -> None:
+    listed = Counter(spec.event_class for spec in CATALOGUE)
+
+    assert listed == Counter(EVENT_TYPES)
+    assert set(listed.values()) == {1}
+
+
+@pytest.mark.parametrize("spec", CATALOGUE, ids=lambda spec: spec.schema_name)
+def test_every_catalogue_event_has_a_schema_file_and_a_known_family(spec: EventSpec[Any]) -> None:
+    assert (AVSC_DIR / f"{spec.schema_name}.avsc").is_file()
+    assert spec.family in TOPIC_FAMILIES
+
+
+def test_there_is_a_catalogue_event_for_every_schema_file() -> None:
     names = {path.name.split(".")[0] for path in AVSC_FILES}
-    assert names == {mapping.event_name for mapping in EVENT_MAPPINGS}
+    assert names == {spec.schema_name for spec in CATALOGUE}
+
+
+# The aggregate each event's records are keyed by (DESIGN §3): one aggregate, one partition.
+KEYED_EVENTS: list[tuple[Event, str, int]] = [
+    (
+        UserRegistered(
+            user_id=1, handle="h", display_name="H", password_hash="", registered_at_ms=0
+        ),
+        "users",
+        1,
+    ),
+    (TweetPosted(tweet_id=1, author_id=2, text="t", created_at_ms=0), "tweets", 2),
+    (TweetDeleted(tweet_id=1, author_id=2, deleted_at_ms=1, created_at_ms=0), "tweets", 2),
+    (TweetRetweeted(retweet_id=1, tweet_id=2, user_id=3, retweeted_at_ms=0), "tweets", 3),
+    (RetweetUndone(tweet_id=2, user_id=3, undone_at_ms=0), "tweets", 3),
+    (UserFollowed(follower_id=1, followee_id=2, followed_at_ms=0), "follows", 1),
+    (UserUnfollowed(follower_id=1, followee_id=2, unfollowed_at_ms=0), "follows", 1),
+    (TweetLiked(tweet_id=1, user_id=2, liked_at_ms=0), "likes", 1),
+    (TweetUnliked(tweet_id=1, user_id=2, unliked_at_ms=0), "likes", 1),
+]
+
+
+def test_every_event_type_has_a_keyed_example() -> None:
+    assert {type(event) for event, _, _ in KEYED_EVENTS} == set(EVENT_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("event", "family", "aggregate_id"),
+    KEYED_EVENTS,
+    ids=[type(event).__name__ for event, _, _ in KEYED_EVENTS],
+)
+def test_catalogue_gives_each_event_its_family_and_aggregate_key(
+    event: Event, family: str, aggregate_id: int
+) -> None:
+    spec = spec_of(event)
+
+    assert spec.family == family
+    assert spec.record_key(event) == str(aggregate_id).encode("ascii")
+
+
+def test_an_event_outside_the_catalogue_is_an_unknown_event_type() -> None:
+    not_an_event: Any = GeoPoint(lat=1.0, lon=2.0)
+
+    with pytest.raises(UnknownEventType, match="GeoPoint"):
+        spec_of(not_an_event)
+
+
+def test_a_catalogue_row_with_an_unknown_family_is_refused() -> None:
+    with pytest.raises(SchemaDefinitionError, match="unknown topic family 'retweets'"):
+        EventSpec(TweetRetweeted, "retweets", key_of=lambda e: e.user_id)
+
+
+# --- Schema files ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", AVSC_FILES, ids=lambda path: path.name)
@@ -439,9 +509,9 @@ TweetPostedWithLanguage = make_dataclass(
     frozen=True,
     slots=True,
 )
-MAPPINGS_WITH_LANGUAGE = [
-    *(m for m in EVENT_MAPPINGS if m.event_type is not TweetPosted),
-    EventMapping(TweetPostedWithLanguage, {"created_at_ms": "created_at"}),
+CATALOGUE_WITH_LANGUAGE = [
+    *(spec for spec in CATALOGUE if spec.event_class is not TweetPosted),
+    dataclasses.replace(spec_of(EXAMPLES[2]), event_class=TweetPostedWithLanguage),
 ]
 
 
@@ -458,7 +528,7 @@ def test_added_field_with_default_is_compatible_and_old_events_decode(tmp_path: 
     language = {"name": "language", "type": "string", "default": "und", "doc": "BCP 47 tag."}
     registry = SchemaRegistry.from_directory(_schema_dir_with_tweet_posted_v2(tmp_path, language))
     check_compatibility(registry)
-    codec_v2 = EventCodec(registry, MAPPINGS_WITH_LANGUAGE)
+    codec_v2 = EventCodec(registry, CATALOGUE_WITH_LANGUAGE)
     old = EXAMPLES[3]
     assert isinstance(old, TweetPosted)
 
@@ -505,12 +575,14 @@ def test_codec_refuses_a_domain_class_that_does_not_match_the_newest_schema(
         EventCodec(registry)
 
 
-def test_codec_refuses_a_mapping_without_a_schema(tmp_path: Path) -> None:
+def test_codec_refuses_a_catalogue_event_without_a_schema(tmp_path: Path) -> None:
     (tmp_path / "UserRegistered.avsc").write_text(
         (AVSC_DIR / "UserRegistered.avsc").read_text(encoding="utf-8"), encoding="utf-8"
     )
 
-    with pytest.raises(SchemaDefinitionError, match=r"mappings without a schema: .*TweetPosted"):
+    with pytest.raises(
+        SchemaDefinitionError, match=r"catalogue events without a schema: .*TweetPosted"
+    ):
         EventCodec(SchemaRegistry.from_directory(tmp_path))
 
 
@@ -598,7 +670,8 @@ def _sampled_codec(tmp_path: Path, route_type: list[Any]) -> EventCodec:
         ],
     }
     (tmp_path / "Sampled.avsc").write_text(json.dumps(schema), encoding="utf-8")
-    return EventCodec(SchemaRegistry.from_directory(tmp_path), [EventMapping(Sampled)])
+    spec = EventSpec(Sampled, "tweets", key_of=lambda _: 0)
+    return EventCodec(SchemaRegistry.from_directory(tmp_path), [spec])
 
 
 def test_arrays_maps_and_nested_records_map_to_domain_types(tmp_path: Path) -> None:
