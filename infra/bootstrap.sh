@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Machine prerequisites for `make setup`: checks java and mvn, installs redis-server from
-# Debian's packages when it is missing and we are root. Says what to install otherwise.
+# Machine prerequisites for `make setup`: checks java and mvn, installs redis-server and
+# redis-cli from Debian's packages when missing and we are root. Says what to install otherwise.
 # Never touches the Python environment (the Makefile owns .venv).
 set -euo pipefail
 
@@ -47,15 +47,17 @@ apt_install_without_starting_services() {
     apt-get install -y -qq --no-install-recommends "$@"
 }
 
+# redis-cli (Debian's redis-tools) forms the local Redis Cluster.
 ensure_redis_server() {
-    command -v redis-server >/dev/null && return 0
+    command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return 0
     [[ "$(id -u)" == 0 ]] ||
-        die "redis-server not found: install it (sudo apt-get install redis-server), then run make setup again"
+        die "redis-server or redis-cli not found: install them (sudo apt-get install redis-server redis-tools), then run make setup again"
     command -v apt-get >/dev/null ||
         die "redis-server not found and there is no apt-get: install Redis 7 with your package manager"
-    echo "installing redis-server from Debian's packages"
-    apt_install_without_starting_services redis-server
+    echo "installing redis-server and redis-tools from Debian's packages"
+    apt_install_without_starting_services redis-server redis-tools
     command -v redis-server >/dev/null || die "redis-server still not on PATH after apt-get install"
+    command -v redis-cli >/dev/null || die "redis-cli still not on PATH after apt-get install"
 }
 
 case "${1:-}" in

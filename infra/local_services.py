@@ -1,4 +1,4 @@
-"""Local Kafka (KRaft, from jars) and Redis processes for development and tests; no Docker.
+"""Local Kafka (KRaft, from jars), Redis and a Redis Cluster for development and tests; no Docker.
 
 Owns each service's data directory: generated config, pid file, log file, data. A service is
 spawned detached in its own session, so a Ctrl-C aimed at its parent does not reach it and
@@ -21,8 +21,10 @@ import subprocess
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import redis
 from kafka.admin import KafkaAdminClient
@@ -33,11 +35,15 @@ from infra.settings import Settings
 logger = logging.getLogger(__name__)
 
 LOCAL_HOST = "127.0.0.1"
+LOCAL_HOSTS = (LOCAL_HOST, "localhost")
 LOG_TAIL_LINES = 20
 POLL_INTERVAL_S = 0.1
 KAFKA_NODE_ID = 1
 FORMAT_TIMEOUT_S = 120.0
 KILL_WAIT_S = 10.0
+EPHEMERAL_PORTS_START = 32768  # Linux's default ip_local_port_range starts here
+CLUSTER_BUS_PORT_OFFSET = 10000  # a cluster node's bus listens on its port + 10000
+MIN_CLUSTER_MASTERS = 3  # what `redis-cli --cluster create` accepts
 
 # The broker logs at INFO per partition, per request and a 300-line config dump at startup:
 # everything is WARN except the few loggers that tell the lifecycle (started, signal, shutdown).
@@ -114,6 +120,16 @@ def find_redis_server() -> Path:
     if found is None:
         raise ServiceStartError(
             "redis-server not found: install it (apt-get install redis-server) or run make setup"
+        )
+    return Path(found)
+
+
+def find_redis_cli() -> Path:
+    """The `redis-cli` binary on PATH (Debian's redis-tools, installed with redis-server)."""
+    found = shutil.which("redis-cli")
+    if found is None:
+        raise ServiceStartError(
+            "redis-cli not found: install it (apt-get install redis-tools) or run make setup"
         )
     return Path(found)
 
@@ -539,16 +555,21 @@ class RedisServer(LocalService):
     """A `redis-server` with append-only persistence in `data_dir`."""
 
     name = "redis"
+    port_variable = "CHIRP_REDIS_PORT"
 
     def __init__(self, settings: Settings, data_dir: Path | None = None) -> None:
         super().__init__(settings, data_dir or settings.var_dir / "redis")
+
+    @property
+    def port(self) -> int:
+        return self.settings.redis_port
 
     @property
     def config_file(self) -> Path:
         return self.data_dir / "redis.conf"
 
     def _ports(self) -> dict[int, str]:
-        return {self.settings.redis_port: "CHIRP_REDIS_PORT"}
+        return {self.port: self.port_variable}
 
     def _prepare(self) -> list[str]:
         binary = find_redis_server()
@@ -556,12 +577,7 @@ class RedisServer(LocalService):
         return [str(binary), str(self.config_file)]
 
     def _answers(self) -> bool:
-        client = redis.Redis(
-            host=LOCAL_HOST,
-            port=self.settings.redis_port,
-            socket_connect_timeout=1.0,
-            socket_timeout=1.0,
-        )
+        client = self.client()
         try:
             return bool(client.ping())
         except redis.RedisError:  # includes "loading the dataset in memory"
@@ -569,25 +585,231 @@ class RedisServer(LocalService):
         finally:
             client.close()
 
-    def _config(self) -> str:
-        settings = {
-            "port": str(self.settings.redis_port),
+    def client(self) -> redis.Redis:
+        """A plain client of this one server, with short timeouts (for probes)."""
+        return redis.Redis(
+            host=LOCAL_HOST, port=self.port, socket_connect_timeout=1.0, socket_timeout=1.0
+        )
+
+    def _config_settings(self) -> dict[str, str]:
+        return {
+            "port": str(self.port),
             "bind": LOCAL_HOST,
             "protected-mode": "no",  # loopback only; no password locally
             "daemonize": "no",
             "dir": f'"{self.data_dir}"',
-            "logfile": '""',  # stdout, which goes to redis.log
+            "logfile": '""',  # stdout, which goes to the log file
             "appendonly": "yes",
             "appendfsync": "everysec",
             "save": '""',  # the append-only file is the persistence
         }
-        return "".join(f"{key} {value}\n" for key, value in settings.items())
+
+    def _config(self) -> str:
+        return "".join(f"{key} {value}\n" for key, value in self._config_settings().items())
+
+
+# --- Redis Cluster -----------------------------------------------------------------------------
+
+
+class RedisClusterNode(RedisServer):
+    """One master of a local Redis Cluster: cluster mode on, its own port and `data_dir`.
+
+    The node keeps the cluster's layout in `nodes.conf` next to its data, so a restarted node
+    rejoins the cluster it was part of without another `--cluster create`.
+    """
+
+    port_variable = "CHIRP_REDIS_CLUSTER_NODES"
+
+    def __init__(self, settings: Settings, port: int, data_dir: Path) -> None:
+        super().__init__(settings, data_dir)
+        self._port = port
+        self.name = f"redis-{port}"
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def address(self) -> str:
+        return f"{LOCAL_HOST}:{self.port}"
+
+    def _ports(self) -> dict[int, str]:
+        return {
+            self.port: self.port_variable,
+            self.port + CLUSTER_BUS_PORT_OFFSET: f"{self.port_variable} (cluster bus port)",
+        }
+
+    def _config_settings(self) -> dict[str, str]:
+        return {
+            **super()._config_settings(),
+            "cluster-enabled": "yes",
+            "cluster-config-file": "nodes.conf",
+            "cluster-node-timeout": "5000",
+        }
+
+    def cluster_info(self) -> dict[str, str] | None:
+        """This node's `CLUSTER INFO` fields, or None when it does not answer."""
+        client = self.client()
+        try:
+            reply = client.cluster("INFO")
+        except redis.RedisError:
+            return None
+        finally:
+            client.close()
+        return {str(key): str(value) for key, value in reply.items()}  # redis-py parses it
+
+
+class RedisCluster:
+    """Three (or more) cluster-mode masters on one machine, joined once into a Redis Cluster.
+
+    `start()` spawns the nodes; `wait_ready()` waits for them, runs `redis-cli --cluster create`
+    unless they already form a cluster (a second start, or a restart on the same data), and
+    returns once every node reports `cluster_state:ok`. No replicas: a node that is down takes
+    its slots with it.
+    """
+
+    name = "redis-cluster"
+
+    def __init__(
+        self,
+        settings: Settings,
+        ports: Sequence[int] | None = None,
+        data_dir: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.data_dir = data_dir or settings.var_dir / "redis-cluster"
+        chosen = list(ports) if ports is not None else _local_cluster_ports(settings)
+        if len(chosen) < MIN_CLUSTER_MASTERS or len(set(chosen)) != len(chosen):
+            raise ServiceStartError(
+                f"a Redis Cluster needs {MIN_CLUSTER_MASTERS} distinct ports, got {chosen}"
+            )
+        self.nodes = tuple(
+            RedisClusterNode(settings, port, self.data_dir / str(port)) for port in chosen
+        )
+
+    @property
+    def addresses(self) -> tuple[tuple[str, int], ...]:
+        """The nodes as (host, port): the startup nodes a cluster client needs."""
+        return tuple((LOCAL_HOST, node.port) for node in self.nodes)
+
+    @property
+    def nodes_setting(self) -> str:
+        """The nodes as `CHIRP_REDIS_CLUSTER_NODES` spells them."""
+        return ",".join(node.address for node in self.nodes)
+
+    def start(self) -> None:
+        """Spawn every node that is not running yet; return at once."""
+        for node in self.nodes:
+            node.start()
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait for the nodes, form the cluster once, then wait for `cluster_state:ok` on each."""
+        budget = self.settings.startup_timeout_s if timeout is None else timeout
+        started = time.monotonic()
+        deadline = started + budget
+        for node in self.nodes:
+            node.wait_ready(max(deadline - time.monotonic(), 0.0))
+        if not self._formed():
+            self._create(deadline)
+        self._wait_state_ok(deadline, budget)
+        logger.info("%s ready in %.1fs", self.name, time.monotonic() - started)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop every node (SIGTERM, then SIGKILL after `timeout`); the data stays."""
+        for node in self.nodes:
+            node.stop(timeout)
+
+    def is_running(self) -> bool:
+        """Whether every node runs (the cluster may still be forming)."""
+        return all(node.is_running() for node in self.nodes)
+
+    def _formed(self) -> bool:
+        """Whether any node already belongs to a cluster: then creating it again would fail."""
+        for node in self.nodes:
+            info = node.cluster_info() or {}
+            if info.get("cluster_known_nodes", "1") != "1":
+                return True
+            if info.get("cluster_slots_assigned", "0") != "0":
+                return True
+        return False
+
+    def _create(self, deadline: float) -> None:
+        logger.info("creating %s from %s", self.name, self.nodes_setting)
+        command = [
+            str(find_redis_cli()),
+            "--cluster",
+            "create",
+            *(node.address for node in self.nodes),
+            "--cluster-replicas",
+            "0",
+            "--cluster-yes",
+        ]
+        remaining = max(deadline - time.monotonic(), 1.0)
+        _run_tool(command, f"creating the redis cluster ({self.nodes_setting})", remaining)
+
+    def _wait_state_ok(self, deadline: float, budget: float) -> None:
+        while True:
+            states = {node: (node.cluster_info() or {}).get("cluster_state") for node in self.nodes}
+            behind = [node for node, state in states.items() if state != "ok"]
+            if not behind:
+                return
+            if time.monotonic() >= deadline:
+                summary = ", ".join(f"{node.name}: {states[node]}" for node in behind)
+                raise behind[0]._failure(
+                    f"{self.name} did not reach cluster_state:ok within {budget:.0f}s "
+                    f"({summary}); deleting {self.data_dir} forms it anew"
+                )
+            time.sleep(POLL_INTERVAL_S)
+
+
+def _local_cluster_ports(settings: Settings) -> list[int]:
+    """The ports of CHIRP_REDIS_CLUSTER_NODES, which must all be on this machine."""
+    addresses = settings.redis_cluster_addresses
+    if not addresses:
+        raise ServiceStartError(
+            "CHIRP_REDIS_CLUSTER_NODES is empty: name the local nodes, "
+            "e.g. 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003"
+        )
+    remote = [f"{host}:{port}" for host, port in addresses if host not in LOCAL_HOSTS]
+    if remote:
+        raise ServiceStartError(
+            f"CHIRP_REDIS_CLUSTER_NODES names other machines ({', '.join(remote)}): "
+            "a local cluster runs on 127.0.0.1 only"
+        )
+    return [port for _, port in addresses]
+
+
+def free_cluster_ports(count: int) -> list[int]:
+    """`count` free client ports whose cluster bus ports (+10000) are free too.
+
+    Both stay below Linux's ephemeral range (32768+), as `free_ports` explains.
+    """
+    high = EPHEMERAL_PORTS_START - CLUSTER_BUS_PORT_OFFSET
+    candidates = free_ports(min(count + 50, high - 20000), high=high)
+    chosen = [port for port in candidates if port_problem(port + CLUSTER_BUS_PORT_OFFSET) is None]
+    if len(chosen) < count:
+        raise ServiceStartError(f"no {count} free Redis Cluster ports (and bus ports) found")
+    return chosen[:count]
 
 
 # --- convenience -------------------------------------------------------------------------------
 
 
-def ensure_running(service: LocalService, timeout: float | None = None) -> None:
+class ManagedService(Protocol):
+    """What `ensure_running` drives: one process (`LocalService`) or a group (`RedisCluster`)."""
+
+    name: str
+
+    def start(self) -> None: ...
+
+    def wait_ready(self, timeout: float | None = None) -> None: ...
+
+    def stop(self, timeout: float = 30.0) -> None: ...
+
+    def is_running(self) -> bool: ...
+
+
+def ensure_running(service: ManagedService, timeout: float | None = None) -> None:
     """Start `service` unless it already runs, then wait until it answers.
 
     A service this call started and that never became ready is stopped again, so a failure

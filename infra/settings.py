@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     # Redis read models.
     redis_url: str = ""  # defaults to redis://127.0.0.1:{redis_port}/0
     redis_max_connections: int = Field(64, ge=1)  # per API process; requests queue beyond it
+    redis_cluster_nodes: str = ""  # host:port,host:port,...: a Redis Cluster; empty: redis_dsn
 
     # Faust worker.
     worker_id: str = "chirp-projections"
@@ -80,6 +81,11 @@ class Settings(BaseSettings):
             raise ValueError("CHIRP_MIN_INSYNC_REPLICAS cannot exceed CHIRP_REPLICATION_FACTOR")
         return self
 
+    @model_validator(mode="after")
+    def _check_redis_cluster_nodes(self) -> Settings:
+        parse_host_ports(self.redis_cluster_nodes, "CHIRP_REDIS_CLUSTER_NODES")
+        return self
+
     @cached_property
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap or f"{self.kafka_host}:{self.kafka_port}"
@@ -87,6 +93,11 @@ class Settings(BaseSettings):
     @cached_property
     def redis_dsn(self) -> str:
         return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @cached_property
+    def redis_cluster_addresses(self) -> tuple[tuple[str, int], ...]:
+        """The Redis Cluster's startup nodes as (host, port); empty for a single Redis."""
+        return parse_host_ports(self.redis_cluster_nodes, "CHIRP_REDIS_CLUSTER_NODES")
 
     @cached_property
     def worker_dir(self) -> Path:
@@ -104,3 +115,14 @@ class Settings(BaseSettings):
     def topic(self, family: str) -> str:
         """The full name of one aggregate family's topic, e.g. `chirp.tweets`."""
         return f"{self.topic_prefix}.{family}"
+
+
+def parse_host_ports(text: str, variable: str) -> tuple[tuple[str, int], ...]:
+    """`host:port,host:port` as (host, port) pairs; blank entries are skipped."""
+    addresses = []
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        host, _, port = entry.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{variable}: {entry!r} is not host:port")
+        addresses.append((host, int(port)))
+    return tuple(addresses)

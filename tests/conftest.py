@@ -1,8 +1,9 @@
-"""Session fixtures: a private Kafka broker and Redis server for the tests that ask for them.
+"""Session fixtures: a private Kafka broker, Redis server and Redis Cluster, started on request.
 
 They listen on free ports chosen at session start and keep their data in pytest's temporary
 directory, so a developer's `chirp up` on the default ports is never disturbed. Nothing is
-started unless a test requests `kafka` or `redis_server`: unit tests stay process-free.
+started unless a test requests `kafka`, `redis_server` or `redis_cluster`: unit tests stay
+process-free.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from redis import Redis
 from infra.app_processes import ApiProcess, WorkerProcess
 from infra.local_services import (
     KafkaBroker,
-    LocalService,
+    ManagedService,
+    RedisCluster,
     RedisServer,
     ServiceStartError,
     ensure_running,
+    free_cluster_ports,
     free_ports,
 )
 from infra.settings import Settings
@@ -72,8 +75,18 @@ def redis_server(test_settings: Settings) -> Iterator[RedisServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def redis_cluster(test_settings: Settings) -> Iterator[RedisCluster]:
+    """A running 3-master Redis Cluster (no replicas) on ports of its own."""
+    nodes = ",".join(f"127.0.0.1:{port}" for port in free_cluster_ports(3))
+    settings = Settings.model_validate({**test_settings.model_dump(), "redis_cluster_nodes": nodes})
+    cluster = RedisCluster(settings)
+    with _running(cluster, settings):
+        yield cluster
+
+
 @contextmanager
-def _running(service: LocalService, settings: Settings) -> Iterator[None]:
+def _running(service: ManagedService, settings: Settings) -> Iterator[None]:
     """Run `service` for the block; a start failure fails the requesting tests with its reason."""
     try:
         try:

@@ -1,0 +1,69 @@
+"""Redis clients for the read models: one server or a Redis Cluster, picked by the arguments.
+
+Owns how a client and its bound on connections are built. It never reads settings or the
+environment (the wiring passes the DSN, the cluster's nodes and the bound, so a layer below
+`infra` can be handed a ready factory) and never connects: the first command does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import redis
+import redis.asyncio
+import redis.cluster
+from redis.asyncio.cluster import ClusterNode
+
+POOL_TIMEOUT_S = 10.0
+
+AsyncRedisClient = redis.asyncio.Redis | redis.asyncio.RedisCluster
+SyncRedisClient = redis.Redis | redis.RedisCluster
+
+
+def open_redis(
+    *,
+    dsn: str,
+    cluster_nodes: Sequence[tuple[str, int]] = (),
+    max_connections: int,
+    pool_timeout_s: float = POOL_TIMEOUT_S,
+) -> AsyncRedisClient:
+    """An asyncio client: a `RedisCluster` when `cluster_nodes` are given, else `Redis` at `dsn`.
+
+    The single server's pool is blocking: beyond `max_connections` a command waits up to
+    `pool_timeout_s` for a free connection instead of failing under a burst. The cluster client
+    has no waiting pool: `max_connections` bounds each node, and a command beyond it raises
+    `MaxConnectionsError`. The DSN is not used for a cluster. Close with `await client.aclose()`.
+    """
+    if cluster_nodes:
+        return redis.asyncio.RedisCluster(
+            startup_nodes=[ClusterNode(host, port) for host, port in cluster_nodes],
+            max_connections=max_connections,
+        )
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
+        dsn, max_connections=max_connections, timeout=pool_timeout_s
+    )
+    return redis.asyncio.Redis.from_pool(pool)  # the client closes the pool with itself
+
+
+def open_sync_redis(
+    *,
+    dsn: str,
+    cluster_nodes: Sequence[tuple[str, int]] = (),
+    max_connections: int,
+    pool_timeout_s: float = POOL_TIMEOUT_S,
+) -> SyncRedisClient:
+    """The blocking twin of `open_redis`, for tools and tests; `close()` it.
+
+    Unlike the asyncio one, the cluster client reads the cluster's slot map from the nodes
+    when it is created, so the cluster must be up.
+    """
+    if cluster_nodes:
+        nodes = [
+            redis.cluster.ClusterNode(host, port)  # type: ignore[no-untyped-call]  # untyped in redis-py
+            for host, port in cluster_nodes
+        ]
+        return redis.RedisCluster(startup_nodes=nodes, max_connections=max_connections)
+    pool = redis.BlockingConnectionPool.from_url(
+        dsn, max_connections=max_connections, timeout=pool_timeout_s
+    )
+    return redis.Redis.from_pool(pool)
