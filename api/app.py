@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
@@ -13,6 +12,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from api.auth import Passwords, TokenIssuer
 from api.body_limit import BodySizeLimit
+from api.config import ApiConfig
 from api.idempotency import IdempotencyKeys
 from api.problems import install_problem_handlers
 from api.publisher import EventPublisher
@@ -22,9 +22,6 @@ from api.services import ApiServices
 from domain.ids import MAX_NODE_ID, IdGenerator
 from projections.registry import PROJECTION_FAMILIES
 from schemas import EventCodec
-
-if TYPE_CHECKING:
-    from infra.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -36,43 +33,41 @@ async def allocate_node_id(redis: Redis) -> int:
     return int(await redis.incr(NODE_COUNTER_KEY)) % (MAX_NODE_ID + 1)
 
 
-def topics_read(settings: Settings) -> dict[str, frozenset[str]]:
+def topics_read(config: ApiConfig) -> dict[str, frozenset[str]]:
     return {
-        name: frozenset(settings.topic(family) for family in families)
+        name: frozenset(config.topic(family) for family in families)
         for name, families in PROJECTION_FAMILIES.items()
     }
 
 
 @asynccontextmanager
-async def services_for(settings: Settings) -> AsyncIterator[ApiServices]:
+async def services_for(config: ApiConfig) -> AsyncIterator[ApiServices]:
     # A bounded pool that makes requests wait for a connection instead of failing under bursts.
     redis = Redis(
         connection_pool=BlockingConnectionPool.from_url(
-            settings.redis_dsn, max_connections=settings.redis_max_connections, timeout=10
+            config.redis_dsn, max_connections=config.redis_max_connections, timeout=10
         )
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+        bootstrap_servers=config.bootstrap_servers,
         acks="all",
         enable_idempotence=True,
         linger_ms=0,
     )
-    offsets = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
-    )
+    offsets = AIOKafkaConsumer(bootstrap_servers=config.bootstrap_servers, enable_auto_commit=False)
     await producer.start()
     await offsets.start()
     try:
         node_id = await allocate_node_id(redis)
         log.info("API process holds id node %d", node_id)
         yield ApiServices(
-            settings=settings,
+            config=config,
             redis=redis,
-            read_models=ReadModels(redis, topics_read(settings)),
-            publisher=EventPublisher(producer, EventCodec(), settings.topic),
+            read_models=ReadModels(redis, topics_read(config)),
+            publisher=EventPublisher(producer, EventCodec(), config.topic),
             offsets=offsets,
             ids=IdGenerator(node_id),
-            tokens=TokenIssuer(settings.jwt_secret, settings.jwt_ttl_s),
+            tokens=TokenIssuer(config.jwt_secret, config.jwt_ttl_s),
             passwords=Passwords(),
         )
     finally:
@@ -81,10 +76,10 @@ async def services_for(settings: Settings) -> AsyncIterator[ApiServices]:
         await redis.aclose()
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(config: ApiConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with services_for(settings) as services:
+        async with services_for(config) as services:
             app.state.services = services
             yield
 
@@ -96,7 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     # Added last is outermost: bodies are size-checked before idempotency keys are looked up.
     app.add_middleware(IdempotencyKeys, redis_of=lambda scope: scope["app"].state.services.redis)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     install_problem_handlers(app)
     routers = (
         health.router,

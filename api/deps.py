@@ -87,7 +87,7 @@ def reads(*projections: str) -> Callable[..., Awaitable[Freshness]]:
             return Freshness(stale=False)
         positions = decode_token(chirp_after)
         applied = await services.read_models.wait_until_applied(
-            projections, positions, services.settings.read_wait_default_s
+            projections, positions, services.config.read_wait_default_s
         )
         return Freshness(stale=not applied)
 

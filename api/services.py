@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaConsumer
 from redis.asyncio import Redis
 
 from api.auth import Passwords, TokenIssuer
+from api.config import ApiConfig
 from api.publisher import EventPublisher
 from api.read_models import ReadModels
 from domain.ids import IdGenerator
 
-if TYPE_CHECKING:
-    from infra.settings import Settings
-
 
 @dataclass(frozen=True, slots=True)
 class ApiServices:
-    settings: Settings
+    config: ApiConfig
     redis: Redis
     read_models: ReadModels
     publisher: EventPublisher

@@ -20,11 +20,7 @@ PROBE_TIMEOUT_S = 1.0
 
 def settings_environment(settings: Settings) -> dict[str, str]:
     """The process environment that gives a child process these exact settings."""
-    env = dict(os.environ)
-    for name, value in settings.model_dump(mode="json").items():
-        if value is not None:
-            env[f"CHIRP_{name.upper()}"] = str(value)
-    return env
+    return {**os.environ, **settings.environment_variables()}
 
 
 class WorkerProcess(LocalService):

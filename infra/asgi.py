@@ -6,7 +6,8 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from infra.settings import Settings
+from infra.wiring import api_config
 
 
 def create() -> FastAPI:
-    return create_app(Settings())
+    return create_app(api_config(Settings()))

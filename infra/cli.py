@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import signal
 import threading
@@ -23,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from infra.analytics import AnalyticsSettings, sink_lag
+from infra.analytics import sink_lag
 from infra.analytics.cli import analytics_app
 from infra.analytics.process import AnalyticsSinkProcess
 from infra.app_processes import ApiProcess, WorkerProcess
@@ -31,6 +32,7 @@ from infra.local_services import KafkaBroker, LocalService, RedisServer, Service
 from infra.replay import projection_statuses, replay
 from infra.settings import Settings
 from infra.topics import ensure_topics
+from infra.wiring import worker_config
 from projections.registry import PROJECTION_FAMILIES
 from streams.heartbeat import HEARTBEAT_PREFIX
 
@@ -50,7 +52,7 @@ def stack(settings: Settings) -> list[LocalService]:
         WorkerProcess(settings),
         ApiProcess(settings),
     ]
-    if AnalyticsSettings().enabled:
+    if settings.analytics.enabled:
         components.append(AnalyticsSinkProcess(settings))
     return components
 
@@ -145,7 +147,7 @@ def status() -> None:
         ]
     console.print(f"live workers: {', '.join(workers) or 'none'}")
     print_projection_table(settings)
-    if AnalyticsSettings().enabled:
+    if settings.analytics.enabled:
         console.print(f"analytics sink lag: {sink_lag(settings):,} events")
 
 
@@ -212,11 +214,11 @@ def worker(
 
     from streams.app import create_app
 
-    settings = Settings()
+    config = worker_config(Settings())
     if data_dir is not None:
-        settings = settings.model_copy(update={"worker_data_dir": data_dir})
-    settings.worker_dir.mkdir(parents=True, exist_ok=True)
-    faust_app = create_app(settings)
+        config = dataclasses.replace(config, data_dir=data_dir)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    faust_app = create_app(config)
     faust.Worker(faust_app, loglevel=loglevel).execute_from_commandline()
 
 

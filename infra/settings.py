@@ -1,7 +1,9 @@
 """Chirp's one settings object: every tunable, read from `CHIRP_*` variables or `.env`.
 
-Nothing else in the code base reads the environment. Secrets that are still their
-development defaults are refused outside development.
+Nothing else in the code base reads the environment: the wiring in `infra/` hands each layer
+the values it needs. Secrets that are still their development defaults are refused outside
+development. The analytics sink's settings are a nested model, `Settings.analytics`, read from
+`CHIRP_ANALYTICS_*` variables.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.trends import HoppingWindows
@@ -19,11 +21,75 @@ DEVELOPMENT_JWT_SECRET = "chirp-development-secret-change-me"  # noqa: S105 - re
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+ENV_PREFIX = "CHIRP_"
+ANALYTICS_DIR_NAME = "analytics"
+S3_SCHEMES = ("s3://", "s3a://", "s3n://")
+
+
+class AnalyticsSettings(BaseModel):
+    """`chirp analytics sink` and `query`: where the Iceberg catalog and warehouse live, batching.
+
+    Read as `CHIRP_ANALYTICS_<FIELD>`. The defaults derive from `Settings.var_dir`: the SQL
+    catalog on SQLite in `<var_dir>/analytics/catalog.db`, the warehouse in
+    `<var_dir>/analytics/warehouse`.
+    """
+
+    enabled: bool = True  # whether `chirp up` runs the sink
+    catalog_uri: str = ""  # SQLAlchemy URL; defaults to sqlite:///<var_dir>/analytics/catalog.db
+    warehouse: str = ""  # file:// or s3:// URL; defaults to file://<var_dir>/analytics/warehouse
+    s3_endpoint: str | None = None  # an S3-compatible server, e.g. http://127.0.0.1:9000
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_region: str | None = None
+    group_id: str = "chirp-analytics"  # the sink's Kafka consumer group
+    batch_max_events: int = Field(5000, ge=1)  # records per Iceberg commit, at most
+    batch_max_seconds: float = Field(2.0, gt=0)  # how long a batch may wait to fill
+
+    def data_dir(self, var_dir: Path) -> Path:
+        return var_dir.resolve() / ANALYTICS_DIR_NAME
+
+    def catalog_url(self, var_dir: Path) -> str:
+        return self.catalog_uri or f"sqlite:///{self.data_dir(var_dir) / 'catalog.db'}"
+
+    def warehouse_url(self, var_dir: Path) -> str:
+        return self.warehouse or (self.data_dir(var_dir) / "warehouse").as_uri()
+
+    def sqlite_catalog_file(self, var_dir: Path) -> Path | None:
+        """The catalog's SQLite file when the catalog is a local SQLite database."""
+        url = self.catalog_url(var_dir)
+        prefix = "sqlite:///"
+        if not url.startswith(prefix) or url.endswith(":memory:"):
+            return None
+        return Path(url.removeprefix(prefix).split("?", 1)[0])
+
+    def catalog_properties(self, var_dir: Path) -> dict[str, str]:
+        """Properties for pyiceberg's `SqlCatalog`: uri, warehouse and, for S3, `s3.*`."""
+        warehouse = self.warehouse_url(var_dir)
+        properties = {"uri": self.catalog_url(var_dir), "warehouse": warehouse}
+        if warehouse.startswith(S3_SCHEMES):
+            secret = self.s3_secret_access_key
+            s3 = {
+                "s3.endpoint": self.s3_endpoint,
+                "s3.access-key-id": self.s3_access_key_id,
+                "s3.secret-access-key": secret.get_secret_value() if secret else None,
+                "s3.region": self.s3_region,
+            }
+            properties.update({key: value for key, value in s3.items() if value})
+        return properties
+
 
 class Settings(BaseSettings):
     """All of Chirp's configuration; see the README for each variable."""
 
-    model_config = SettingsConfigDict(env_prefix="CHIRP_", env_file=".env", extra="ignore")
+    # A nested model's fields are `CHIRP_<MODEL>_<FIELD>`: split once, at the first `_` after
+    # the model's name, so field names keep their underscores (`CHIRP_ANALYTICS_GROUP_ID`).
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        extra="ignore",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+    )
 
     environment: Literal["development", "test", "production"] = "development"
 
@@ -71,6 +137,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     read_wait_default_s: float = 2.0
 
+    # Analytics sink (`CHIRP_ANALYTICS_*`).
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment != "development" and self.jwt_secret == DEVELOPMENT_JWT_SECRET:
@@ -115,6 +184,24 @@ class Settings(BaseSettings):
     def topic(self, family: str) -> str:
         """The full name of one aggregate family's topic, e.g. `chirp.tweets`."""
         return f"{self.topic_prefix}.{family}"
+
+    def environment_variables(self) -> dict[str, str]:
+        """The `CHIRP_*` variables that give a child process these exact settings."""
+        return _variables(ENV_PREFIX, self)
+
+
+def _variables(prefix: str, model: BaseModel) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        variable = f"{prefix}{name.upper()}"
+        if isinstance(value, BaseModel):
+            env.update(_variables(f"{variable}_", value))
+        elif isinstance(value, SecretStr):
+            env[variable] = value.get_secret_value()
+        elif value is not None:
+            env[variable] = str(value)
+    return env
 
 
 def parse_host_ports(text: str, variable: str) -> tuple[tuple[str, int], ...]:

@@ -1,8 +1,8 @@
-"""The Faust app: configuration from settings, topics, and one projection agent per family."""
+"""The Faust app: configured from a `WorkerConfig`, topics, and one projection agent per family."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import faust
 from redis.asyncio import Redis
@@ -11,6 +11,7 @@ from projections.registry import all_projections, projections_for_family
 from schemas import EventCodec
 from schemas.log import TOPIC_FAMILIES
 from streams.agents import register_projection_agent
+from streams.config import WorkerConfig
 from streams.follow_graph import (
     TableFollowerDirectory,
     register_follow_graph_agents,
@@ -18,42 +19,39 @@ from streams.follow_graph import (
 from streams.heartbeat import register_heartbeat
 from streams.topics import declare_topics
 
-if TYPE_CHECKING:
-    from infra.settings import Settings
 
-
-def rocksdb_table_options(settings: Settings) -> dict[str, Any]:
+def rocksdb_table_options(config: WorkerConfig) -> dict[str, Any]:
     """Options for every RocksDB table: the default block cache is 2 GiB per partition."""
-    return {"block_cache_size": settings.rocksdb_block_cache_bytes}
+    return {"block_cache_size": config.rocksdb_block_cache_bytes}
 
 
-def create_app(settings: Settings) -> faust.App:
+def create_app(config: WorkerConfig) -> faust.App:
     app = faust.App(
-        settings.worker_id,
-        broker=f"kafka://{settings.bootstrap_servers}",
+        config.worker_id,
+        broker=f"kafka://{config.bootstrap_servers}",
         store="rocksdb://",
-        datadir=str(settings.worker_dir),
-        topic_partitions=settings.topic_partitions,
-        topic_replication_factor=settings.replication_factor,
+        datadir=str(config.data_dir),
+        topic_partitions=config.topic_partitions,
+        topic_replication_factor=config.replication_factor,
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_linger=0.005,  # batch dead letters, repartitioned follows, changelog writes
-        broker_session_timeout=settings.worker_session_timeout_s,
-        broker_heartbeat_interval=settings.worker_session_timeout_s / 5,
+        broker_session_timeout=config.session_timeout_s,
+        broker_heartbeat_interval=config.session_timeout_s / 5,
         web_enabled=False,
         key_serializer="raw",  # keys and values stay bytes everywhere, tables included
         value_serializer="raw",
         autodiscover=False,
     )
-    topics = declare_topics(app, settings)
+    topics = declare_topics(app, config)
     codec = EventCodec()
     follow_edges = app.Table(
         "follow-edges",
         key_type=bytes,
         value_type=bytes,
-        partitions=settings.topic_partitions,
-        options=rocksdb_table_options(settings),
+        partitions=config.topic_partitions,
+        options=rocksdb_table_options(config),
     )
     register_follow_graph_agents(
         app,
@@ -61,14 +59,14 @@ def create_app(settings: Settings) -> faust.App:
         by_followee=topics.follows_by_followee,
         table=follow_edges,
         codec=codec,
-        redis_dsn=settings.redis_dsn,
-        batch_size=settings.projection_batch_size,
-        batch_within_s=settings.projection_batch_within_s,
+        redis_dsn=config.redis_dsn,
+        batch_size=config.batch_size,
+        batch_within_s=config.batch_within_s,
     )
     directory = TableFollowerDirectory(
-        follow_edges, settings.topic_partitions, settings.celebrity_threshold
+        follow_edges, config.topic_partitions, config.celebrity_threshold
     )
-    live_projections = all_projections(settings.trend_windows(), directory)
+    live_projections = all_projections(config.trend_windows, directory)
     for family in TOPIC_FAMILIES:
         projections = projections_for_family(family, live_projections)
         if not projections:
@@ -80,9 +78,9 @@ def create_app(settings: Settings) -> faust.App:
             dead_letters=topics.dead_letters,
             projections=projections,
             codec=codec,
-            redis_factory=lambda: Redis.from_url(settings.redis_dsn),
-            batch_size=settings.projection_batch_size,
-            batch_within_s=settings.projection_batch_within_s,
+            redis_factory=lambda: Redis.from_url(config.redis_dsn),
+            batch_size=config.batch_size,
+            batch_within_s=config.batch_within_s,
         )
-    register_heartbeat(app, settings.redis_dsn)
+    register_heartbeat(app, config.redis_dsn)
     return app

@@ -7,15 +7,12 @@ events: both pass through Faust untouched (raw serializers), and `schemas` decod
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import faust
 from faust.types import TopicT
 
 from schemas.log import DEAD_LETTER_FAMILY, FOLLOWS_BY_FOLLOWEE_FAMILY, TOPIC_FAMILIES
-
-if TYPE_CHECKING:
-    from infra.settings import Settings
+from streams.config import WorkerConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,16 +22,16 @@ class ChirpTopics:
     follows_by_followee: TopicT
 
 
-def declare_topics(app: faust.App, settings: Settings) -> ChirpTopics:
+def declare_topics(app: faust.App, config: WorkerConfig) -> ChirpTopics:
     def raw_topic(family: str) -> TopicT:
         return app.topic(
-            settings.topic(family),
+            config.topic(family),
             key_type=bytes,
             value_type=bytes,
             key_serializer="raw",
             value_serializer="raw",
-            partitions=settings.topic_partitions,
-            replicas=settings.replication_factor,
+            partitions=config.topic_partitions,
+            replicas=config.replication_factor,
         )
 
     return ChirpTopics(

@@ -33,7 +33,7 @@ async def home(
     sources = HomeSources(
         spaces["home_timelines"], spaces["follow_graph"], spaces["user_timelines"]
     )
-    settings = services.settings
+    config = services.config
     redis = services.redis
 
     async def fetch(before: int | None, count: int) -> list[int]:
@@ -43,8 +43,8 @@ async def home(
             caller.user_id,
             before=before,
             count=count,
-            celebrity_threshold=settings.celebrity_threshold,
-            inactive_s=settings.inactive_s,
+            celebrity_threshold=config.celebrity_threshold,
+            inactive_s=config.inactive_s,
         )
         entries = set(stored.entries)
         for celebrity in stored.celebrities:

@@ -23,7 +23,7 @@ async def trends(
     limit: Annotated[int, Query(ge=1, le=50, description="How many tags")] = 10,
 ) -> Response:
     """The current window's hashtags, rising fastest first, each with its count and score."""
-    windows = services.settings.trend_windows()
+    windows = services.config.trend_windows
     keys = (await services.read_models.namespaces("trends"))["trends"]
     as_of, ranked = await read_trends(services.redis, keys, windows)
     payload = {

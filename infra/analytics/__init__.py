@@ -2,17 +2,15 @@
 
 `chirp analytics sink` (`AnalyticsSink`) writes every event into one Iceberg table per event type,
 exactly once; `chirp analytics query` (`query`) runs SQL over them; `sink_lag` tells how far
-behind the log the sink is; `AnalyticsSinkProcess` runs the sink under `chirp up`. Settings live
-in `AnalyticsSettings` (`CHIRP_ANALYTICS_*`). This package only reads the event topics: it never
-produces to Kafka and never touches the projections.
+behind the log the sink is; `AnalyticsSinkProcess` runs the sink under `chirp up`. Its settings
+are `Settings.analytics` (`CHIRP_ANALYTICS_*`), part of Chirp's one settings object. This package
+only reads the event topics: it never produces to Kafka and never touches the projections.
 """
 
 from infra.analytics.query import QueryError, QueryResult, query
-from infra.analytics.settings import AnalyticsSettings
 from infra.analytics.sink import AnalyticsSink, SinkError, SinkStats, sink_lag
 
 __all__ = [
-    "AnalyticsSettings",
     "AnalyticsSink",
     "QueryError",
     "QueryResult",

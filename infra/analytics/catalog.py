@@ -18,8 +18,8 @@ from pyiceberg.table import Table
 from pyiceberg.types import IcebergType, StructType
 
 from domain.events import Event
-from infra.analytics.settings import AnalyticsSettings
 from infra.analytics.tables import NAMESPACE, TABLE_PROPERTIES, EventTable, event_tables
+from infra.settings import AnalyticsSettings
 from schemas import CATALOGUE
 
 logger = logging.getLogger(__name__)

@@ -25,7 +25,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from infra.analytics.query import QueryError, QueryResult, TableReadError, query
-from infra.analytics.settings import AnalyticsSettings
 from infra.analytics.sink import AnalyticsSink, SinkError, status_file_writer
 from infra.settings import Settings
 
@@ -65,9 +64,9 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code=code)
 
 
-def _load_settings() -> tuple[Settings, AnalyticsSettings]:
+def _load_settings() -> Settings:
     try:
-        return Settings(), AnalyticsSettings()
+        return Settings()
     except ValidationError as exc:
         raise _fail(f"invalid settings: {exc.errors()[0].get('msg', exc)}") from exc
 
@@ -83,11 +82,11 @@ def sink(
     loglevel: Annotated[str, typer.Option(help="Log level of the sink")] = "info",
 ) -> None:
     """Write every event into its Iceberg table until SIGTERM or Ctrl-C (then flush and exit)."""
-    settings, analytics = _load_settings()
+    settings = _load_settings()
     logging.getLogger("infra.analytics").setLevel(loglevel.upper())
     if not logging.getLogger().handlers:
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    if not analytics.enabled:
+    if not settings.analytics.enabled:
         errors.print("analytics sink disabled (CHIRP_ANALYTICS_ENABLED=false); nothing to do")
         return
     stop = threading.Event()
@@ -95,7 +94,7 @@ def sink(
         signal.signal(sig, lambda *_: stop.set())
     on_status = status_file_writer(status_file) if status_file is not None else None
     try:
-        stats = AnalyticsSink(settings, analytics, on_status=on_status).run(stop, once=once)
+        stats = AnalyticsSink(settings, on_status=on_status).run(stop, once=once)
     except (SinkError, KafkaError) as exc:
         raise _fail(str(exc)) from exc
     if once:
@@ -116,9 +115,9 @@ def query_command(
     ] = OutputFormat.table,
 ) -> None:
     """Run SQL over the analytics tables (e.g. `select count(*) from tweet_posted`)."""
-    settings, analytics = _load_settings()
+    settings = _load_settings()
     try:
-        result = query(sql, analytics, settings.var_dir)
+        result = query(sql, settings.analytics, settings.var_dir)
     except QueryError as exc:
         raise _fail(str(exc), EXIT_BAD_QUERY) from exc
     except TableReadError as exc:

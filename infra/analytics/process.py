@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from infra.analytics.settings import AnalyticsSettings
 from infra.analytics.sink import read_status
 from infra.app_processes import settings_environment
 from infra.local_services import LocalService
@@ -23,14 +22,8 @@ class AnalyticsSinkProcess(LocalService):
 
     name = "analytics-sink"
 
-    def __init__(
-        self,
-        settings: Settings,
-        analytics: AnalyticsSettings | None = None,
-        data_dir: Path | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, data_dir: Path | None = None) -> None:
         super().__init__(settings, data_dir or settings.var_dir / "run")
-        self.analytics = analytics
 
     @property
     def status_file(self) -> Path:
@@ -51,10 +44,7 @@ class AnalyticsSinkProcess(LocalService):
         ]
 
     def _environment(self) -> dict[str, str]:
-        env = settings_environment(self.settings)
-        if self.analytics is not None:
-            env.update(self.analytics.environment())
-        return env
+        return settings_environment(self.settings)
 
     def _answers(self) -> bool:
         status = read_status(self.status_file)

@@ -22,8 +22,8 @@ from pyiceberg.exceptions import NoSuchPropertyException
 from sqlalchemy.exc import SQLAlchemyError
 
 from infra.analytics.catalog import analytic_tables, load_table, open_existing_catalog
-from infra.analytics.settings import AnalyticsSettings
 from infra.analytics.tables import NAMESPACE, EventTable
+from infra.settings import AnalyticsSettings
 
 
 class QueryError(ValueError):

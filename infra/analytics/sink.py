@@ -50,7 +50,6 @@ from infra.analytics.offsets import (
     recorded_offsets,
     rows_to_append,
 )
-from infra.analytics.settings import AnalyticsSettings
 from infra.analytics.tables import EventTable, RecordMeta
 from infra.settings import Settings
 from infra.topics import admin_client, end_offsets, event_topics
@@ -197,15 +196,9 @@ StatusCallback = Callable[[str, "SinkStats", frozenset[TopicPartition]], None]
 class AnalyticsSink:
     """Consumes the event topics as group `group_id` and writes micro-batches to Iceberg."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        analytics: AnalyticsSettings,
-        *,
-        on_status: StatusCallback | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, *, on_status: StatusCallback | None = None) -> None:
         self.settings = settings
-        self.analytics = analytics
+        self.analytics = settings.analytics
         self.on_status = on_status
         self.codec = EventCodec()
         self.specs_by_type = analytic_tables()
@@ -412,13 +405,13 @@ def read_status(path: Path) -> dict[str, Any] | None:
     return status if isinstance(status, dict) else None
 
 
-def sink_lag(settings: Settings, analytics: AnalyticsSettings | None = None) -> int:
+def sink_lag(settings: Settings) -> int:
     """Events in the log the sink has not acknowledged yet (its group's committed offsets).
 
     After a crash this may count up to one batch that is already in Iceberg (it will be
     re-read and dropped as a duplicate); it never undercounts.
     """
-    analytics = analytics if analytics is not None else AnalyticsSettings()
+    analytics = settings.analytics
     ends = end_offsets(settings, event_topics(settings))
     with admin_client(settings) as admin:
         groups = admin.list_group_offsets(analytics.group_id)

@@ -45,12 +45,11 @@ from domain.events import (
 from infra.analytics.batch import PendingBatch
 from infra.analytics.catalog import analytic_tables, ensure_tables, open_catalog
 from infra.analytics.process import AnalyticsSinkProcess
-from infra.analytics.settings import AnalyticsSettings
 from infra.analytics.sink import AnalyticsSink, IcebergWriter, read_status, sink_lag
 from infra.analytics.tables import RecordMeta
 from infra.app_processes import settings_environment
 from infra.local_services import KafkaBroker
-from infra.settings import Settings
+from infra.settings import AnalyticsSettings, Settings
 from infra.topics import end_offsets, event_topics
 from schemas import EventCodec, EventDecodeError, spec_of
 from schemas.envelope import Envelope
@@ -71,7 +70,6 @@ Coordinate = tuple[str, int, int]  # topic, partition, offset
 def analytics(tmp_path: Path) -> AnalyticsSettings:
     """A private catalog, warehouse and consumer group for one test."""
     return AnalyticsSettings(
-        _env_file=None,
         catalog_uri=f"sqlite:///{tmp_path / 'catalog.db'}",
         warehouse=(tmp_path / "warehouse").as_uri(),
         group_id=f"analytics-test-{uuid.uuid4().hex[:8]}",
@@ -81,8 +79,14 @@ def analytics(tmp_path: Path) -> AnalyticsSettings:
 
 
 @pytest.fixture
-def env(test_settings: Settings, analytics: AnalyticsSettings) -> dict[str, str]:
-    return {**settings_environment(test_settings), **analytics.environment()}
+def sink_settings(test_settings: Settings, analytics: AnalyticsSettings) -> Settings:
+    """The session's settings with this test's analytics settings."""
+    return test_settings.model_copy(update={"analytics": analytics})
+
+
+@pytest.fixture
+def env(sink_settings: Settings) -> dict[str, str]:
+    return settings_environment(sink_settings)
 
 
 def chirp_analytics(
@@ -239,7 +243,7 @@ def events_of_every_type(count: int, now_ms: int) -> list[Event]:
 
 
 def test_every_event_lands_once_in_its_typed_table(
-    client: ChirpClient, test_settings: Settings, env: dict[str, str], analytics: AnalyticsSettings
+    client: ChirpClient, test_settings: Settings, sink_settings: Settings, env: dict[str, str]
 ) -> None:
     # Through the API: all nine event types, with the API's own headers.
     ada, bob = client.register(), client.register()
@@ -254,12 +258,12 @@ def test_every_event_lands_once_in_its_typed_table(
     now_ms = int(time.time() * 1000)
     produced = produce(test_settings, events_of_every_type(40, now_ms))
     ends = event_ends(test_settings)
-    assert sink_lag(test_settings, analytics) == sum(ends.values())
+    assert sink_lag(sink_settings) == sum(ends.values())
 
     summary = run_sink_once(env)
 
     assert "undecodable" in summary
-    assert sink_lag(test_settings, analytics) == 0
+    assert sink_lag(sink_settings) == 0
     tables = assert_tables_hold_the_log_exactly(env, test_settings, ends)
     ids = {name: {event_id for _, event_id in rows} for name, rows in tables.items()}
     for item in produced:
@@ -313,8 +317,8 @@ def committed_metadata(catalog_db: Path) -> frozenset[tuple[str, str]]:
 def test_sigkill_mid_batch_and_restarts_leave_no_duplicates_and_no_gaps(
     kafka: KafkaBroker,
     test_settings: Settings,
+    sink_settings: Settings,
     env: dict[str, str],
-    analytics: AnalyticsSettings,
     tmp_path: Path,
 ) -> None:
     produce(test_settings, events_of_every_type(2500, int(time.time() * 1000)))  # 22,500
@@ -322,8 +326,8 @@ def test_sigkill_mid_batch_and_restarts_leave_no_duplicates_and_no_gaps(
     catalog_db = tmp_path / "catalog.db"
     # A killed member holds its partitions until its session expires: keep that short (the
     # broker's minimum is 6 s).
-    fast_failover = test_settings.model_copy(update={"worker_session_timeout_s": 6.0})
-    sink = AnalyticsSinkProcess(fast_failover, analytics, data_dir=tmp_path / "run")
+    fast_failover = sink_settings.model_copy(update={"worker_session_timeout_s": 6.0})
+    sink = AnalyticsSinkProcess(fast_failover, data_dir=tmp_path / "run")
     kills = 0
     for _ in range(3):
         sink.start()
@@ -347,7 +351,7 @@ def test_sigkill_mid_batch_and_restarts_leave_no_duplicates_and_no_gaps(
     summary = run_sink_once({**env, "CHIRP_WORKER_SESSION_TIMEOUT_S": "6.0"})
 
     assert_tables_hold_the_log_exactly(env, test_settings, ends)
-    assert sink_lag(test_settings, analytics) == 0
+    assert sink_lag(sink_settings) == 0
     # The kills did land between an Iceberg and a Kafka commit: a restart re-read rows it held.
     log = sink.log_file.read_text()
     held_again = sum(int(n) for n in re.findall(r"duplicates=(\d+)", log))
@@ -365,8 +369,8 @@ class SimulatedCrash(Exception):
 def test_a_crash_between_iceberg_and_kafka_commits_repeats_nothing(
     kafka: KafkaBroker,
     test_settings: Settings,
+    sink_settings: Settings,
     env: dict[str, str],
-    analytics: AnalyticsSettings,
     monkeypatch: pytest.MonkeyPatch,
     tables_committed: int | None,
 ) -> None:
@@ -390,21 +394,21 @@ def test_a_crash_between_iceberg_and_kafka_commits_repeats_nothing(
         patch.setattr(IcebergWriter, "_commit_table", crash_after_some_tables)
         patch.setattr(AnalyticsSink, "_commit_kafka", crash_before_kafka)
         with pytest.raises(SimulatedCrash):
-            AnalyticsSink(test_settings, analytics).run(threading.Event(), once=True)
+            AnalyticsSink(sink_settings).run(threading.Event(), once=True)
     assert calls >= 1
     held_before = sum(len(rows) for rows in table_coordinates(env).values())
     assert held_before > 0
 
-    stats = AnalyticsSink(test_settings, analytics).run(threading.Event(), once=True)
+    stats = AnalyticsSink(sink_settings).run(threading.Event(), once=True)
 
     assert stats.duplicates == held_before  # re-delivered and recognised, not appended twice
     assert_tables_hold_the_log_exactly(env, test_settings, ends)
 
 
 def test_the_sink_process_is_ready_once_joined_and_stops_cleanly_on_sigterm(
-    kafka: KafkaBroker, test_settings: Settings, analytics: AnalyticsSettings, tmp_path: Path
+    kafka: KafkaBroker, test_settings: Settings, sink_settings: Settings, tmp_path: Path
 ) -> None:
-    sink = AnalyticsSinkProcess(test_settings, analytics, data_dir=tmp_path / "run")
+    sink = AnalyticsSinkProcess(sink_settings, data_dir=tmp_path / "run")
     sink.start()
     try:
         sink.wait_ready()

@@ -27,10 +27,9 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from infra.analytics.catalog import analytic_tables
-from infra.analytics.settings import AnalyticsSettings
 from infra.analytics.sink import AnalyticsSink, SinkStats, record_meta
 from infra.local_services import KafkaBroker, ensure_running, free_ports
-from infra.settings import Settings
+from infra.settings import AnalyticsSettings, Settings
 from infra.topics import end_offsets, ensure_topics, event_topics
 from schemas import EventCodec, EventDecodeError
 from tests.integration.test_analytics import events_of_every_type, produce
@@ -71,7 +70,6 @@ def run_sink(settings: Settings, work_dir: Path, batch: int) -> tuple[SinkStats,
     """One `--once` run into a fresh catalog; the stats and the seconds after joining."""
     name = uuid.uuid4().hex[:8]
     analytics = AnalyticsSettings(
-        _env_file=None,
         catalog_uri=f"sqlite:///{work_dir / f'catalog-{name}.db'}",
         warehouse=(work_dir / f"warehouse-{name}").as_uri(),
         group_id=f"bench-{name}",
@@ -83,9 +81,8 @@ def run_sink(settings: Settings, work_dir: Path, batch: int) -> tuple[SinkStats,
         if state == "joined" and not joined:
             joined.append(time.monotonic())
 
-    stats = AnalyticsSink(settings, analytics, on_status=on_status).run(
-        threading.Event(), once=True
-    )
+    sink_settings = settings.model_copy(update={"analytics": analytics})
+    stats = AnalyticsSink(sink_settings, on_status=on_status).run(threading.Event(), once=True)
     return stats, time.monotonic() - joined[0]
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from domain.events import TweetLiked, TweetPosted
 from infra.analytics.query import QueryError, referenced_tables, run_query
-from infra.analytics.settings import AnalyticsSettings
 from infra.analytics.tables import RecordMeta, event_table
+from infra.settings import AnalyticsSettings, Settings
 
 POSTED = event_table(TweetPosted)
 LIKED = event_table(TweetLiked)
@@ -94,14 +94,13 @@ def test_only_the_tables_a_query_names_are_loaded() -> None:
 def test_default_locations_derive_from_var_dir_and_s3_settings_apply_to_s3_only(
     tmp_path: Path,
 ) -> None:
-    local = AnalyticsSettings(_env_file=None, s3_endpoint="http://127.0.0.1:9000")
+    local = AnalyticsSettings(s3_endpoint="http://127.0.0.1:9000")
     properties = local.catalog_properties(tmp_path)
     assert properties == {
         "uri": f"sqlite:///{tmp_path.resolve()}/analytics/catalog.db",
         "warehouse": f"file://{tmp_path.resolve()}/analytics/warehouse",
     }
     remote = AnalyticsSettings(
-        _env_file=None,
         warehouse="s3://bucket/chirp",
         s3_endpoint="http://127.0.0.1:9000",
         s3_access_key_id="key",
@@ -110,20 +109,26 @@ def test_default_locations_derive_from_var_dir_and_s3_settings_apply_to_s3_only(
     assert remote.catalog_properties(tmp_path)["s3.secret-access-key"] == "secret"
     assert remote.catalog_properties(tmp_path)["s3.endpoint"] == "http://127.0.0.1:9000"
     assert "s3.region" not in remote.catalog_properties(tmp_path)
-    assert remote.environment()["CHIRP_ANALYTICS_S3_SECRET_ACCESS_KEY"] == "secret"
 
 
-def test_a_child_process_environment_reproduces_the_settings(
+def test_a_child_process_environment_reproduces_the_nested_analytics_settings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    configured = AnalyticsSettings(
+    configured = Settings(
         _env_file=None,
-        warehouse="s3://bucket/chirp",
-        s3_secret_access_key="secret",
-        group_id="g1",
-        batch_max_events=10,
-        enabled=False,
+        topic_prefix="other",
+        analytics=AnalyticsSettings(
+            warehouse="s3://bucket/chirp",
+            s3_secret_access_key="secret",
+            group_id="g1",
+            batch_max_events=10,
+            enabled=False,
+        ),
     )
-    for name, value in configured.environment().items():
+    env = configured.environment_variables()
+    assert env["CHIRP_ANALYTICS_S3_SECRET_ACCESS_KEY"] == "secret"
+    assert env["CHIRP_ANALYTICS_GROUP_ID"] == "g1"
+    assert "CHIRP_ANALYTICS_S3_REGION" not in env  # None: left unset, not "None"
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert AnalyticsSettings(_env_file=None) == configured
+    assert Settings(_env_file=None) == configured

@@ -1,0 +1,30 @@
+"""What the API needs to know about its surroundings, handed down by `infra`'s wiring.
+
+A plain frozen dataclass: the API never reads the environment or the settings module; whoever
+starts it builds one of these (`infra.wiring.api_config`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.trends import HoppingWindows
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    redis_dsn: str
+    redis_max_connections: int  # per process; requests wait for a connection beyond it
+    bootstrap_servers: str  # Kafka, `host:port[,host:port...]`
+    topic_prefix: str  # topics are named `<prefix>.<family>`, e.g. `chirp.tweets`
+    jwt_secret: str
+    jwt_ttl_s: int
+    max_body_bytes: int  # larger request bodies get 413
+    read_wait_default_s: float  # longest wait for a `Chirp-After` position
+    celebrity_threshold: int  # authors with more followers are merged into home timelines
+    inactive_s: int  # home timelines unread this long have expired
+    trend_windows: HoppingWindows
+
+    def topic(self, family: str) -> str:
+        """The full name of one topic family's topic, e.g. `chirp.tweets`."""
+        return f"{self.topic_prefix}.{family}"
