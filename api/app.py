@@ -52,7 +52,7 @@ async def services_for(config: ApiConfig) -> AsyncIterator[ApiServices]:
         bootstrap_servers=config.bootstrap_servers,
         acks="all",
         enable_idempotence=True,
-        linger_ms=0,
+        linger_ms=5,  # concurrent requests share one produce request to the broker
     )
     offsets = AIOKafkaConsumer(bootstrap_servers=config.bootstrap_servers, enable_auto_commit=False)
     await producer.start()

@@ -18,6 +18,7 @@ class Caller:
 
     user_id: int
     handle: str
+    display_name: str = ""
 
 
 class InvalidToken(Exception):
@@ -34,6 +35,7 @@ class TokenIssuer:
         claims = {
             "sub": str(caller.user_id),
             "handle": caller.handle,
+            "name": caller.display_name,
             "iat": now,
             "exp": now + self.ttl_s,
         }
@@ -44,7 +46,11 @@ class TokenIssuer:
             claims = jwt.decode(
                 token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
             )
-            return Caller(user_id=int(claims["sub"]), handle=str(claims.get("handle", "")))
+            return Caller(
+                user_id=int(claims["sub"]),
+                handle=str(claims.get("handle", "")),
+                display_name=str(claims.get("name", claims.get("handle", ""))),
+            )
         except (jwt.PyJWTError, ValueError, TypeError) as error:
             raise InvalidToken(str(error)) from error
 

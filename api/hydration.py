@@ -1,21 +1,25 @@
-"""Turns entry ids from any timeline into the API's tweet objects.
+"""Turns timeline entries and tweet ids into the API's tweet objects (skeleton, then hydrate).
 
-Joins tweet objects with their authors and counts, resolves retweet entries to their
-originals, and drops whatever is deleted or undone, so no read ever shows a tombstone.
+A page's entries already name every tweet and user to fetch, so hydration is one pipeline:
+a card per original tweet (stored tweet and counts, `projections.tweet_cards`) and a profile
+per user. Retweet entries resolve to their originals; whatever is deleted or undone is
+dropped, so no read ever shows a tombstone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-
-from redis.asyncio import Redis
+from typing import Any, TypeVar
 
 from api.views import JsonObject, TweetCounts, retweet_view, tweet_view
+from domain.ids import id_timestamp_ms
 from projections.base import Namespace
-from projections.likes import like_counts
-from projections.tweets import StoredTweet, counts, tweets_by_id
-from projections.users import profiles
+from projections.entries import TimelineEntry
+from projections.lua import pipeline_with_scripts
+from projections.tweet_cards import CardSources, TweetCard, parse_card, queue_card
+from projections.tweets import tweets_by_id
+from projections.users import UserProfile, profile_from_hash, queue_profile
 
 HYDRATION_PROJECTIONS = ("tweets", "users", "likes")
 
@@ -31,65 +35,123 @@ class TweetSources:
         return cls(spaces["tweets"], spaces["users"], spaces["likes"])
 
 
-async def _stored(redis: Redis, keys: Namespace, ids: list[int]) -> dict[int, StoredTweet]:
-    return {int(tweet["id"]): tweet for tweet in await tweets_by_id(redis, keys, ids)}
-
-
-async def hydrate(
-    redis: Redis, sources: TweetSources, entry_ids: list[int]
+async def hydrate_entries(
+    redis: Any, sources: TweetSources, entries: list[TimelineEntry]
 ) -> dict[int, JsonObject]:
     """Views of the entries that are live, by entry id."""
-    entries = await _stored(redis, sources.tweets, entry_ids)
-    original_ids = sorted(
-        {int(e["retweet_of"]) for e in entries.values() if e["retweet_of"] is not None}
-    )
-    originals = await _stored(redis, sources.tweets, original_ids)
-    shown = {tid: t for tid, t in entries.items() if t["retweet_of"] is None} | originals
-    shown_ids = sorted(shown)
-    authors = await profiles(
-        redis,
-        sources.users,
-        sorted({int(t["author_id"]) for t in [*entries.values(), *originals.values()]}),
-    )
-    likes = await like_counts(redis, sources.likes, shown_ids)
-    others = await counts(redis, sources.tweets, shown_ids)
-    views = {
-        tid: tweet_view(shown[tid], authors, TweetCounts(like, retweets, replies))
-        for tid, like, (retweets, replies) in zip(shown_ids, likes, others, strict=True)
-    }
-    hydrated: dict[int, JsonObject] = {}
-    for entry_id, entry in entries.items():
-        if entry["retweet_of"] is None:
-            hydrated[entry_id] = views[entry_id]
-        elif int(entry["retweet_of"]) in views:
-            hydrated[entry_id] = retweet_view(entry, views[int(entry["retweet_of"])], authors)
-    return hydrated
+    if not entries:
+        return {}
+    retweeters: dict[int, list[int]] = {}
+    for entry in entries:
+        checks = retweeters.setdefault(entry.original_id, [])
+        if entry.is_retweet:
+            checks.append(entry.actor_id)
+    users = sorted({e.actor_id for e in entries} | {e.author_id for e in entries} - {0})
+    card_sources = CardSources(sources.tweets, sources.likes)
+
+    def queue(pipe: Any) -> None:
+        for original, checks in retweeters.items():
+            queue_card(pipe, card_sources, original, checks)
+        for user in users:
+            queue_profile(pipe, sources.users, user)
+
+    rows = await pipeline_with_scripts(redis, queue)
+    cards: dict[int, TweetCard] = {}
+    for (original, checks), reply in zip(retweeters.items(), rows, strict=False):
+        card = parse_card(reply, checks)
+        if card is not None:
+            cards[original] = card
+    authors = _profiles(rows[len(retweeters) :])
+    missing = {int(c.tweet["author_id"]) for c in cards.values()} - authors.keys()
+    if missing:  # retweets name no author: fetch the originals' authors now
+        authors |= await _fetch_profiles(redis, sources.users, sorted(missing))
+    return _views(entries, cards, authors)
 
 
-Fetch = Callable[[int | None, int], Awaitable[list[int]]]
+def _views(
+    entries: list[TimelineEntry], cards: dict[int, TweetCard], authors: dict[int, UserProfile]
+) -> dict[int, JsonObject]:
+    views: dict[int, JsonObject] = {}
+    originals: dict[int, JsonObject] = {}
+    for entry in entries:
+        card = cards.get(entry.original_id)
+        if card is None:
+            continue
+        if entry.original_id not in originals:
+            counts = TweetCounts(card.like_count, card.retweet_count, card.reply_count)
+            originals[entry.original_id] = tweet_view(card.tweet, authors, counts)
+        original = originals[entry.original_id]
+        if not entry.is_retweet:
+            views[entry.entry_id] = original
+        elif card.standing_retweets.get(entry.actor_id) == entry.entry_id:
+            stored_entry = {
+                "id": str(entry.entry_id),
+                "author_id": str(entry.actor_id),
+                "created_at_ms": id_timestamp_ms(entry.entry_id),
+                "retweet_of": str(entry.original_id),
+            }
+            views[entry.entry_id] = retweet_view(stored_entry, original, authors)
+    return views
+
+
+def _profiles(rows: list[Any]) -> dict[int, UserProfile]:
+    found = (profile_from_hash(row) for row in rows)
+    return {profile.user_id: profile for profile in found if profile is not None}
+
+
+async def _fetch_profiles(redis: Any, users: Namespace, ids: list[int]) -> dict[int, UserProfile]:
+    async with redis.pipeline(transaction=False) as pipe:
+        for user in ids:
+            queue_profile(pipe, users, user)
+        return _profiles(await pipe.execute())
+
+
+async def hydrate(redis: Any, sources: TweetSources, ids: list[int]) -> dict[int, JsonObject]:
+    """Views of tweets or retweet entries by id (threads, replies, single tweets)."""
+    stored = await tweets_by_id(redis, sources.tweets, ids)
+    entries = [
+        TimelineEntry(
+            int(t["id"]),
+            int(t["retweet_of"] or t["id"]),
+            int(t["author_id"]),
+            0 if t["retweet_of"] else int(t["author_id"]),
+        )
+        for t in stored
+    ]
+    return await hydrate_entries(redis, sources, entries)
+
+
+def entry_id(entry: TimelineEntry) -> int:
+    return entry.entry_id
+
+
+Item = TypeVar("Item", bound=Hashable)
 
 
 async def fill_page(
-    fetch: Fetch,
-    resolve: Callable[[list[int]], Awaitable[dict[int, JsonObject]]],
+    fetch: Callable[[int | None, int], Awaitable[list[Item]]],
+    resolve: Callable[[list[Item]], Awaitable[dict[int, JsonObject]]],
     *,
     limit: int,
     cursor: int | None,
+    id_of: Callable[[Item], int] = int,  # type: ignore[assignment]
 ) -> tuple[list[JsonObject], str | None]:
-    """Up to `limit` live items after `cursor`, skipping ids that resolve to nothing.
+    """Up to `limit` live items after `cursor`, skipping items that resolve to nothing.
 
-    `fetch(cursor, n)` returns up to n ids following the cursor in the listing's own order.
+    `fetch(cursor, n)` returns up to n items following the cursor in the listing's own order;
+    `id_of` gives an item's id, which is also the next cursor.
     """
     items: list[JsonObject] = []
     while True:
-        ids = await fetch(cursor, limit + 1)
-        resolved = await resolve(ids)
-        for position, item_id in enumerate(ids):
+        batch = await fetch(cursor, limit + 1)
+        resolved = await resolve(batch)
+        for position, item in enumerate(batch):
+            item_id = id_of(item)
             cursor = item_id
             if item_id in resolved:
                 items.append(resolved[item_id])
             if len(items) == limit:
-                more = position < len(ids) - 1 or len(ids) > limit
+                more = position < len(batch) - 1 or len(batch) > limit
                 return items, str(item_id) if more else None
-        if len(ids) <= limit:
+        if len(batch) <= limit:
             return items, None

@@ -8,10 +8,12 @@ from collections.abc import Mapping, Sequence
 
 from redis.asyncio import Redis
 
-from projections.base import Namespace, serving_pointer_key
+from projections.base import Namespace, serving_field
+from projections.writer import Pointers, read_pointers
 from schemas.log import Position
 
 POLL_INTERVAL_S = 0.005
+POINTERS_TTL_S = 0.25  # a rebuild keeps the old version this long and more after its flip
 
 
 class ReadModels:
@@ -20,13 +22,22 @@ class ReadModels:
     def __init__(self, redis: Redis, topics_read: Mapping[str, frozenset[str]]) -> None:
         self.redis = redis
         self.topics_read = topics_read  # projection name -> topic names it consumes
+        self._pointers: Pointers = {}
+        self._pointers_read_at = -POINTERS_TTL_S
 
     async def namespaces(self, *projections: str) -> dict[str, Namespace]:
-        """The serving namespace of each projection, in one round trip."""
-        versions = await self.redis.mget([serving_pointer_key(name) for name in projections])
+        """The serving namespace of each projection.
+
+        The pointers are read at most every `POINTERS_TTL_S`, not per request: a rebuild
+        keeps the old version serving for a grace period longer than that after its flip.
+        """
+        now = time.monotonic()
+        if now - self._pointers_read_at >= POINTERS_TTL_S:
+            self._pointers = await read_pointers(self.redis)
+            self._pointers_read_at = now
         return {
-            name: Namespace(name, int(version or 1))
-            for name, version in zip(projections, versions, strict=True)
+            name: Namespace(name, self._pointers.get(serving_field(name), 1))
+            for name in projections
         }
 
     async def applied(self, projections: Sequence[str], positions: Sequence[Position]) -> bool:

@@ -22,13 +22,19 @@ from redis.asyncio import Redis
 
 from infra.settings import Settings
 from projections.base import (
+    POINTERS_KEY,
     Namespace,
     Projection,
-    building_pointer_key,
-    serving_pointer_key,
+    building_field,
 )
 from projections.registry import all_projections
-from projections.writer import ProjectionWriter, decode_positions, lag, serving_version
+from projections.writer import (
+    ProjectionWriter,
+    decode_positions,
+    flip_serving,
+    lag,
+    serving_version,
+)
 from schemas import EventCodec, EventDecodeError
 from schemas.log import LoggedEvent, Position
 
@@ -93,11 +99,19 @@ async def drop_version(redis: Redis, keys: Namespace) -> int:
     async for key in redis.scan_iter(match=keys.pattern, count=DROP_BATCH):
         batch.append(key)
         if len(batch) >= DROP_BATCH:
-            dropped += await redis.unlink(*batch)
+            dropped += await _unlink(redis, batch)
             batch.clear()
     if batch:
-        dropped += await redis.unlink(*batch)
+        dropped += await _unlink(redis, batch)
     return dropped
+
+
+async def _unlink(redis: Redis, keys: list[bytes]) -> int:
+    """One UNLINK per key: the keys of a version span hash slots."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.unlink(key)
+        return sum(await pipe.execute())
 
 
 class Rebuild:
@@ -156,12 +170,12 @@ class Rebuild:
 
     async def _start_building(self, serving: int) -> int:
         name = self.projection.name
-        leftover = await self.redis.get(building_pointer_key(name))
+        leftover = await self.redis.hget(POINTERS_KEY, building_field(name))
         if leftover is not None:
             log.warning("dropping version %s of %s left by an unfinished rebuild", leftover, name)
             await drop_version(self.redis, Namespace(name, int(leftover)))
         new_version = max(serving, int(leftover or 0)) + 1
-        await self.redis.set(building_pointer_key(name), new_version)
+        await self.redis.hset(POINTERS_KEY, building_field(name), new_version)
         return new_version
 
     async def _caught_up(self, building: int, serving: int, log_end: dict[str, int]) -> bool:
@@ -174,10 +188,7 @@ class Rebuild:
 
     async def _flip(self, new_version: int) -> None:
         name = self.projection.name
-        async with self.redis.pipeline(transaction=True) as tx:
-            tx.set(serving_pointer_key(name), new_version)
-            tx.delete(building_pointer_key(name))
-            await tx.execute()
+        await flip_serving(self.redis, name, new_version)
 
 
 async def replay(
@@ -201,7 +212,7 @@ async def projection_statuses(settings: Settings) -> list[ProjectionStatus]:
             partitions = topic_partitions(consumer, projection_topics(settings, projection))
             ends = consumer.end_offsets(partitions)
             serving = await serving_version(redis, name)
-            building = await redis.get(building_pointer_key(name))
+            building = await redis.hget(POINTERS_KEY, building_field(name))
             positions = decode_positions(
                 await redis.hgetall(Namespace(name, serving).positions_key)
             )

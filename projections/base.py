@@ -15,17 +15,35 @@ KEY_PREFIX = "chirp"
 
 @dataclass(frozen=True, slots=True)
 class Namespace:
-    """The keys of one version of one projection."""
+    """The keys of one version of one projection.
+
+    Keys that belong to one user or one tweet carry its id as a hash tag (`{123}`), so every
+    key of an entity, across projections, lives in one Redis Cluster slot and a script can
+    touch them together. Ids are unique across users and tweets (one id generator).
+    """
 
     projection: str
     version: int
 
     def key(self, *parts: str | int) -> str:
+        """An untagged key: for values that belong to no single entity."""
         return ":".join((KEY_PREFIX, self.projection, f"v{self.version}", *map(str, parts)))
+
+    def of(self, kind: str, entity: int | str) -> str:
+        """The `kind` key of one user or tweet, hash-tagged by its id (or handle)."""
+        return f"{KEY_PREFIX}:{self.projection}:v{self.version}:{kind}:{{{entity}}}"
+
+    def in_slot(self, tag: str, *parts: str | int) -> str:
+        """A key in the slot named by `tag` (a shard, or the whole projection)."""
+        return f"{KEY_PREFIX}:{self.projection}:v{self.version}:{{{tag}}}:" + ":".join(
+            map(str, parts)
+        )
 
     @property
     def positions_key(self) -> str:
-        return self.key("positions")
+        # In the bookkeeping slot with the pointers: the commit of a batch checks the
+        # pointers and moves the positions in one script.
+        return self.key("positions", BOOKKEEPING_TAG)
 
     @property
     def pattern(self) -> str:
@@ -38,12 +56,17 @@ def as_text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def serving_pointer_key(projection: str) -> str:
-    return f"{KEY_PREFIX}:pointer:{projection}:serving"
+BOOKKEEPING_TAG = "{projections}"
+POINTERS_KEY = f"{KEY_PREFIX}:pointers:{BOOKKEEPING_TAG}"
+"""One hash for every projection: `{name}:serving` and `{name}:building` -> version."""
 
 
-def building_pointer_key(projection: str) -> str:
-    return f"{KEY_PREFIX}:pointer:{projection}:building"
+def serving_field(projection: str) -> str:
+    return f"{projection}:serving"
+
+
+def building_field(projection: str) -> str:
+    return f"{projection}:building"
 
 
 class Projection(Protocol):

@@ -1,8 +1,9 @@
 """The follow graph as served to clients: followers and following lists and their counts.
 
-Keys (under `chirp:follow_graph:v{n}:`): `following:{user}` and `followers:{user}` -> sorted
-sets of user ids (score 0, fixed-width members, one member per edge). The worker's own copy
-of the graph, partitioned by followee for fan-out, is a RocksDB table (`streams.follow_graph`).
+Keys (under `chirp:follow_graph:v{n}:`, hash-tagged by user): `following:{user}` and
+`followers:{user}` -> sorted sets of user ids (score 0, fixed-width members, one member per
+edge). The worker's own copy of the graph, partitioned by followee for fan-out, is a RocksDB
+table (`streams.follow_graph`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ if TYPE_CHECKING:
 
 
 def following_key(keys: Namespace, user_id: int) -> str:
-    return keys.key("following", user_id)
+    return keys.of("following", user_id)
 
 
 def followers_key(keys: Namespace, user_id: int) -> str:
-    return keys.key("followers", user_id)
+    return keys.of("followers", user_id)
 
 
 class FollowGraphProjection:

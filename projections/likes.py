@@ -1,7 +1,8 @@
 """Likes: who liked each tweet. Sorted-set adds and removes are idempotent, so the count
 (the set's size) is exact under duplicate requests, retries, replays and crashes.
 
-Keys (under `chirp:likes:v{n}:`): `likers:{tweet id}` -> sorted set of user ids (score 0).
+Keys (under `chirp:likes:v{n}:`, hash-tagged by tweet): `likers:{tweet id}` -> sorted set of
+user ids (score 0).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def likers_key(keys: Namespace, tweet_id: int) -> str:
-    return keys.key("likers", tweet_id)
+    return keys.of("likers", tweet_id)
 
 
 class LikesProjection:

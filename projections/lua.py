@@ -1,42 +1,68 @@
-"""Server-side scripts for projection changes that need a read before the write.
+"""Server-side scripts of the projections, loaded from `.lua` files like the `.avsc` schemas.
 
-Queued on a transaction pipeline by SHA; the pipeline loads any script Redis does not know
-before sending MULTI, so a Redis restart never makes a queued EVALSHA fail mid-transaction.
-Scripts build key names from the namespace prefixes they are given: one Redis, not Cluster.
+Every script declares the keys it touches in KEYS, all in one hash slot, so it runs on Redis
+Cluster as on a single Redis. Scripts are sent by SHA (`EVALSHA`); a Redis that does not know
+one (restarted, flushed, a new cluster node) answers NOSCRIPT, and the caller loads every
+script on every node (`load_scripts`) and retries: all projection writes are idempotent.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
 
 from redis.exceptions import NoScriptError
 
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
-    from redis.asyncio.client import Pipeline
-
 ScriptArg = str | int | bytes
+AnyRedis = "Redis | RedisCluster"
+AnyPipeline = "Pipeline | ClusterPipeline"
+
+_LOADED: list[LuaScript] = []
 
 
 class LuaScript:
-    """One script; `sha` and `script` are the attributes redis-py's pipeline loader uses."""
+    """One script, named by its file; `sha` is what Redis knows it by."""
 
-    def __init__(self, source: str) -> None:
-        self.script = source.encode()
+    def __init__(self, package: str, file_name: str) -> None:
+        self.name = file_name
+        self.script = resources.files(package).joinpath(file_name).read_bytes()
         self.sha = hashlib.sha1(self.script).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
+        _LOADED.append(self)
 
-    def queue(self, tx: Pipeline, keys: list[str], args: list[ScriptArg]) -> None:
-        tx.scripts.add(self)  # type: ignore[arg-type]
-        tx.evalsha(self.sha, len(keys), *keys, *args)
+    def queue(self, pipe: Any, keys: list[str], args: list[ScriptArg]) -> None:
+        """Queue on a (cluster) pipeline; the keys must share one slot."""
+        pipe.evalsha(self.sha, len(keys), *keys, *args)
 
-    async def run(self, redis: Redis, keys: list[str], args: list[ScriptArg]) -> Any:
-        """Run now (outside a transaction), loading the script if Redis does not have it."""
+    async def run(self, redis: Any, keys: list[str], args: list[ScriptArg]) -> Any:
+        """Run now, loading the scripts if Redis does not have them."""
         try:
             return await redis.evalsha(self.sha, len(keys), *keys, *args)
         except NoScriptError:
-            await redis.script_load(self.script)
+            await load_scripts(redis)
             return await redis.evalsha(self.sha, len(keys), *keys, *args)
+
+
+async def load_scripts(redis: Any) -> None:
+    """Load every projection script (on every primary of a cluster)."""
+    for script in _LOADED:
+        await redis.script_load(script.script)
+
+
+async def pipeline_with_scripts(redis: Any, queue: Callable[[Any], None]) -> list[Any]:
+    """Run the commands `queue` puts on a pipeline; reloads scripts once on NOSCRIPT (the
+    commands must be safe to run twice: reads, or idempotent writes)."""
+    for attempt in range(2):
+        async with redis.pipeline(transaction=False) as pipe:
+            queue(pipe)
+            try:
+                return list(await pipe.execute())
+            except NoScriptError:
+                if attempt:
+                    raise
+                await load_scripts(redis)
+    raise AssertionError("unreachable")
 
 
 ScriptCall = tuple[LuaScript, list[str], list[ScriptArg]]

@@ -1,6 +1,6 @@
 """Trending hashtags: per hopping window (by event time), how many live tweets carry each tag.
 
-Keys (under `chirp:trends:v{n}:`):
+Keys (under `chirp:trends:v{n}:{trends}:`, all in one slot):
 - `tagged:{window start}:{hashtag}` -> set of tweet ids carrying the tag in that window.
 - `counts:{window start}` -> sorted set hashtag -> count, always the size of the set above,
   so adding a tweet twice or deleting it twice leaves the same counts (idempotent).
@@ -20,35 +20,19 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.asyncio.client import Pipeline
 
-# ARGV: key prefix, tweet id, "add" | "remove", event ms, n windows, window starts..., tags...
-_COUNT = LuaScript("""
-local prefix, tweet, op, event_ms = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local windows = tonumber(ARGV[5])
-for w = 6, 5 + windows do
-  local start = ARGV[w]
-  local counts = prefix .. 'counts:' .. start
-  for t = 6 + windows, #ARGV do
-    local tag = ARGV[t]
-    local tagged = prefix .. 'tagged:' .. start .. ':' .. tag
-    if op == 'add' then
-      redis.call('SADD', tagged, tweet)
-    else
-      redis.call('SREM', tagged, tweet)
-    end
-    local count = redis.call('SCARD', tagged)
-    if count > 0 then
-      redis.call('ZADD', counts, count, tag)
-    else
-      redis.call('ZREM', counts, tag)
-    end
-  end
-end
-if op == 'add' then
-  local as_of = tonumber(redis.call('GET', prefix .. 'as_of') or '0')
-  if event_ms > as_of then redis.call('SET', prefix .. 'as_of', event_ms) end
-end
-return 1
-""")
+# KEYS: as_of, then counts per window, then tagged per window and tag (window-major)
+# ARGV: tweet id, "add" | "remove", event ms, window count, tag count
+_COUNT = LuaScript("projections.scripts", "trends_count.lua")
+
+SLOT = "trends"  # a projection small enough for one slot: every key of a version shares it
+
+
+def as_of_key(keys: Namespace) -> str:
+    return keys.in_slot(SLOT, "as_of")
+
+
+def counts_key(keys: Namespace, window_start: int) -> str:
+    return keys.in_slot(SLOT, "counts", window_start)
 
 
 class TrendsProjection:
@@ -75,22 +59,27 @@ class TrendsProjection:
         hashtags: tuple[str, ...],
     ) -> None:
         starts = self.windows.starts_containing(event_ms)
-        args: list[ScriptArg] = [keys.key(""), tweet_id, op, event_ms, len(starts), *starts]
-        _COUNT.queue(tx, [], [*args, *hashtags])
+        script_keys = [
+            as_of_key(keys),
+            *(counts_key(keys, start) for start in starts),
+            *(keys.in_slot(SLOT, "tagged", start, tag) for start in starts for tag in hashtags),
+        ]
+        args: list[ScriptArg] = [tweet_id, op, event_ms, len(starts), len(hashtags), *hashtags]
+        _COUNT.queue(tx, script_keys, args)
 
 
 async def read_trends(
     redis: Redis, keys: Namespace, windows: HoppingWindows
 ) -> tuple[int | None, list[Trend]]:
     """The event-time clock and every tag of the current window, ranked."""
-    as_of_raw = await redis.get(keys.key("as_of"))
+    as_of_raw = await redis.get(as_of_key(keys))
     if as_of_raw is None:
         return None, []
     as_of = int(as_of_raw)
     current_start = windows.current_start(as_of)
     history_starts = windows.baseline_starts(current_start)
     ranked: list[tuple[bytes, float]] = await redis.zrange(  # type: ignore[assignment]
-        keys.key("counts", current_start), 0, -1, withscores=True
+        counts_key(keys, current_start), 0, -1, withscores=True
     )
     current = {as_text(tag): int(count) for tag, count in ranked}
     tags = list(current)
@@ -98,7 +87,7 @@ async def read_trends(
     if tags:
         async with redis.pipeline(transaction=False) as pipe:
             for start in history_starts:
-                pipe.zmscore(keys.key("counts", start), tags)
+                pipe.zmscore(counts_key(keys, start), tags)
             rows = await pipe.execute()
         history = [
             {tag: int(count) for tag, count in zip(tags, row, strict=True) if count is not None}

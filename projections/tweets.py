@@ -1,10 +1,11 @@
 """The tweet objects read model: posts, retweet entries, tombstones, replies and retweeters.
 
-Keys (under `chirp:tweets:v{n}:`):
+Keys (under `chirp:tweets:v{n}:`, hash-tagged by tweet id, so one tweet's keys share a slot):
 - `tweet:{id}` -> the stored tweet or retweet entry (orjson); authors are joined at read time.
 - `deleted:{id}` -> tombstone of a deleted tweet: it never comes back, even on re-application.
 - `replies:{id}` -> sorted set of direct reply ids (fixed-width, lexicographic = time order).
 - `retweet_by:{id}` -> hash retweeter id -> retweet entry id; one retweet per user and tweet.
+  A retweet entry whose retweeter no longer maps to it here was undone.
 - `retweeters:{id}` -> set of users who retweeted it (its retweet count).
 """
 
@@ -25,31 +26,28 @@ if TYPE_CHECKING:
 
 StoredTweet = dict[str, Any]
 
-# KEYS: tweet, deleted, replies of parent (or "")  ARGV: json, id
-_POST = LuaScript("""
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('SET', KEYS[1], ARGV[1])
-if KEYS[3] ~= '' then redis.call('ZADD', KEYS[3], 0, ARGV[2]) end
-return 1
-""")
+# KEYS: tweet, deleted  ARGV: json
+_POST = LuaScript("projections.scripts", "tweet_post.lua")
+# KEYS: retweet_by, retweeters  ARGV: user id, retweet id
+_RETWEET = LuaScript("projections.scripts", "tweet_retweet.lua")
+# KEYS: retweet_by, retweeters  ARGV: user id
+_UNDO_RETWEET = LuaScript("projections.scripts", "tweet_undo_retweet.lua")
 
-# KEYS: retweet_by, retweet entry, retweeters  ARGV: user id, retweet id, entry json
-_RETWEET = LuaScript("""
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
-redis.call('SET', KEYS[2], ARGV[3])
-redis.call('SADD', KEYS[3], ARGV[1])
-return 1
-""")
 
-# KEYS: retweet_by, retweeters  ARGV: user id, entry key prefix
-_UNDO_RETWEET = LuaScript("""
-local entry = redis.call('HGET', KEYS[1], ARGV[1])
-if not entry then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('SREM', KEYS[2], ARGV[1])
-redis.call('DEL', ARGV[2] .. entry)
-return 1
-""")
+def tweet_key(keys: Namespace, tweet_id: int) -> str:
+    return keys.of("tweet", tweet_id)
+
+
+def replies_key(keys: Namespace, tweet_id: int) -> str:
+    return keys.of("replies", tweet_id)
+
+
+def retweet_by_key(keys: Namespace, tweet_id: int) -> str:
+    return keys.of("retweet_by", tweet_id)
+
+
+def retweeters_key(keys: Namespace, tweet_id: int) -> str:
+    return keys.of("retweeters", tweet_id)
 
 
 def stored_tweet(event: TweetPosted) -> StoredTweet:
@@ -86,41 +84,34 @@ class TweetsProjection:
     def apply(self, event: Event, keys: Namespace, tx: Pipeline) -> None:
         match event:
             case TweetPosted():
-                replies = keys.key("replies", event.reply_to) if event.reply_to else ""
                 _POST.queue(
                     tx,
-                    [
-                        keys.key("tweet", event.tweet_id),
-                        keys.key("deleted", event.tweet_id),
-                        replies,
-                    ],
-                    [orjson.dumps(stored_tweet(event)), sortable_id(event.tweet_id)],
+                    [tweet_key(keys, event.tweet_id), keys.of("deleted", event.tweet_id)],
+                    [orjson.dumps(stored_tweet(event))],
                 )
+                if event.reply_to is not None:
+                    # A reply's own events are in order (one author, one partition), so a
+                    # deleted reply is never added back here after its deletion.
+                    tx.zadd(replies_key(keys, event.reply_to), {sortable_id(event.tweet_id): 0})
             case TweetDeleted():
-                tx.set(keys.key("deleted", event.tweet_id), 1)
+                tx.set(keys.of("deleted", event.tweet_id), 1)
                 # Its retweeters set stays: retweets and undos of it may still arrive from
                 # other partitions, and applying them in any order must give the same state.
-                tx.delete(keys.key("tweet", event.tweet_id))
+                tx.delete(tweet_key(keys, event.tweet_id))
                 if event.reply_to is not None:
-                    tx.zrem(keys.key("replies", event.reply_to), sortable_id(event.tweet_id))
+                    tx.zrem(replies_key(keys, event.reply_to), sortable_id(event.tweet_id))
             case TweetRetweeted():
                 _RETWEET.queue(
                     tx,
-                    [
-                        keys.key("retweet_by", event.tweet_id),
-                        keys.key("tweet", event.retweet_id),
-                        keys.key("retweeters", event.tweet_id),
-                    ],
-                    [event.user_id, event.retweet_id, orjson.dumps(stored_retweet(event))],
+                    [retweet_by_key(keys, event.tweet_id), retweeters_key(keys, event.tweet_id)],
+                    [event.user_id, event.retweet_id],
                 )
+                tx.set(tweet_key(keys, event.retweet_id), orjson.dumps(stored_retweet(event)))
             case RetweetUndone():
                 _UNDO_RETWEET.queue(
                     tx,
-                    [
-                        keys.key("retweet_by", event.tweet_id),
-                        keys.key("retweeters", event.tweet_id),
-                    ],
-                    [event.user_id, keys.key("tweet", "")],
+                    [retweet_by_key(keys, event.tweet_id), retweeters_key(keys, event.tweet_id)],
+                    [event.user_id],
                 )
 
 
@@ -128,7 +119,10 @@ async def tweets_by_id(redis: Redis, keys: Namespace, tweet_ids: list[int]) -> l
     """The stored tweets that exist, in the order of `tweet_ids`, in one round trip."""
     if not tweet_ids:
         return []
-    rows = await redis.mget([keys.key("tweet", tweet_id) for tweet_id in tweet_ids])
+    async with redis.pipeline(transaction=False) as pipe:
+        for tweet_id in tweet_ids:
+            pipe.get(tweet_key(keys, tweet_id))
+        rows = await pipe.execute()
     return [orjson.loads(row) for row in rows if row is not None]
 
 
@@ -139,7 +133,7 @@ async def live_tweet(redis: Redis, keys: Namespace, tweet_id: int) -> StoredTwee
 
 
 async def retweet_of_user(redis: Redis, keys: Namespace, tweet_id: int, user_id: int) -> int | None:
-    raw = await redis.hget(keys.key("retweet_by", tweet_id), str(user_id))
+    raw = await redis.hget(retweet_by_key(keys, tweet_id), str(user_id))
     return int(raw) if raw is not None else None
 
 
@@ -148,18 +142,8 @@ async def reply_page(
 ) -> tuple[list[int], int | None]:
     """Direct replies oldest first, after the cursor, and the next cursor."""
     lower = f"({sortable_id(after)}" if after is not None else "-"
-    members = await redis.zrangebylex(keys.key("replies", tweet_id), lower, "+", 0, limit + 1)
+    members = await redis.zrangebylex(replies_key(keys, tweet_id), lower, "+", 0, limit + 1)
     ids = [int(member) for member in members]
     if len(ids) > limit:
         return ids[:limit], ids[limit - 1]
     return ids, None
-
-
-async def counts(redis: Redis, keys: Namespace, tweet_ids: list[int]) -> list[tuple[int, int]]:
-    """(retweet_count, reply_count) for each tweet."""
-    async with redis.pipeline(transaction=False) as pipe:
-        for tweet_id in tweet_ids:
-            pipe.scard(keys.key("retweeters", tweet_id))
-            pipe.zcard(keys.key("replies", tweet_id))
-        rows = await pipe.execute()
-    return [(int(rows[i]), int(rows[i + 1])) for i in range(0, len(rows), 2)]

@@ -1,6 +1,6 @@
 """The users read model: profiles, the handle index, and password hashes for log-in.
 
-Keys (under `chirp:users:v{n}:`): `user:{id}` hash (id, handle, display_name,
+Keys (under `chirp:users:v{n}:`, hash-tagged): `user:{id}` hash (id, handle, display_name,
 registered_at_ms), `handle:{lower handle}` -> id, `password:{id}` -> argon2 hash.
 The password hash lives in its own key so that a profile read can never leak it.
 """
@@ -8,7 +8,7 @@ The password hash lives in its own key so that a profile read can never leak it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.events import Event, UserRegistered
 from domain.text import handle_key
@@ -27,6 +27,14 @@ class UserProfile:
     registered_at_ms: int
 
 
+def profile_key(keys: Namespace, user_id: int) -> str:
+    return keys.of("user", user_id)
+
+
+def handle_index_key(keys: Namespace, handle: str) -> str:
+    return keys.of("handle", handle_key(handle))
+
+
 class UsersProjection:
     name: ClassVar[str] = "users"
     topic_families: ClassVar[tuple[str, ...]] = ("users",)
@@ -34,7 +42,7 @@ class UsersProjection:
     def apply(self, event: Event, keys: Namespace, tx: Pipeline) -> None:
         if isinstance(event, UserRegistered):
             tx.hset(
-                keys.key("user", event.user_id),
+                keys.of("user", event.user_id),
                 mapping={
                     "id": event.user_id,
                     "handle": event.handle,
@@ -42,12 +50,12 @@ class UsersProjection:
                     "registered_at_ms": event.registered_at_ms,
                 },
             )
-            tx.set(keys.key("handle", handle_key(event.handle)), event.user_id)
-            tx.set(keys.key("password", event.user_id), event.password_hash)
+            tx.set(handle_index_key(keys, event.handle), event.user_id)
+            tx.set(keys.of("password", event.user_id), event.password_hash)
 
 
 async def user_id_for_handle(redis: Redis, keys: Namespace, handle: str) -> int | None:
-    raw = await redis.get(keys.key("handle", handle_key(handle)))
+    raw = await redis.get(handle_index_key(keys, handle))
     return int(raw) if raw is not None else None
 
 
@@ -62,18 +70,22 @@ def profile_from_hash(raw: dict[bytes, bytes]) -> UserProfile | None:
     )
 
 
+def queue_profile(pipe: Any, keys: Namespace, user_id: int) -> None:
+    pipe.hgetall(profile_key(keys, user_id))
+
+
 async def profiles(redis: Redis, keys: Namespace, user_ids: list[int]) -> dict[int, UserProfile]:
     """Profiles by id for the ids that exist, in one round trip."""
     if not user_ids:
         return {}
     async with redis.pipeline(transaction=False) as pipe:
         for user_id in user_ids:
-            pipe.hgetall(keys.key("user", user_id))
+            pipe.hgetall(profile_key(keys, user_id))
         rows = await pipe.execute()
     found = (profile_from_hash(row) for row in rows)
     return {profile.user_id: profile for profile in found if profile is not None}
 
 
 async def password_hash(redis: Redis, keys: Namespace, user_id: int) -> str | None:
-    raw = await redis.get(keys.key("password", user_id))
+    raw = await redis.get(keys.of("password", user_id))
     return as_text(raw) if raw is not None else None

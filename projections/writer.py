@@ -1,15 +1,18 @@
 """Applies batches of logged events to projections, exactly once in effect.
 
-Each projection version keeps a positions hash ("topic:partition" -> last applied offset)
-that is written in the same Redis transaction as the changes, so an event at or below the
-stored position is skipped and a crash never applies half a batch.
+Each projection version keeps a positions hash ("topic:partition" -> last applied offset). A
+batch's changes go out in one non-transactional pipeline (on Redis Cluster, one request per
+node), then one script commits the new positions. Every change is idempotent, so a crash
+between the two only makes the next worker apply the batch again, with the same result; an
+event at or below the stored position is skipped. This is what lets the changes of one batch
+span hash slots: no transaction has to hold them together.
 
 Rebuilds: while `chirp replay` fills version n+1 (the *building* version) from offset 0,
 the live worker keeps writing version n (the *serving* one). For each partition, once the
 building version has caught up with the serving one, the live worker writes both, so no
-event falls between the replay's last write and the pointer flip. The pointers and
-positions are WATCHed, so a flip in the middle of a batch makes the batch retry against
-the new pointers.
+event falls between the replay's last write and the pointer flip. The commit script checks
+that the pointers are still those the batch was planned against (pointers and positions share
+one hash slot); if a flip happened meanwhile the batch is applied again to the new targets.
 """
 
 from __future__ import annotations
@@ -19,23 +22,30 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
-from redis.exceptions import WatchError
+from redis.exceptions import NoScriptError
 
 from domain.events import Event
 from projections.base import (
+    POINTERS_KEY,
     Namespace,
     Projection,
     as_text,
-    building_pointer_key,
-    serving_pointer_key,
+    building_field,
+    serving_field,
 )
+from projections.lua import LuaScript, ScriptArg, ScriptCall, load_scripts
 from schemas.log import LoggedEvent
 
 log = logging.getLogger(__name__)
 
 Positions = dict[str, int]
+Pointers = dict[str, int]
+
+# KEYS: pointers, positions keys...  ARGV: pointer field count, (field, expected)...,
+#       then per positions key: pair count, (field, offset)...
+_COMMIT = LuaScript("projections.scripts", "commit_positions.lua")
+# KEYS: pointers  ARGV: serving field, building field, new version
+_FLIP = LuaScript("projections.scripts", "flip_pointer.lua")
 
 
 def lag(applied: Positions, log_end: dict[str, int]) -> int:
@@ -48,6 +58,22 @@ def decode_positions(raw: Mapping[Any, Any]) -> Positions:
     return {as_text(field): int(offset) for field, offset in raw.items()}
 
 
+async def read_pointers(redis: Any) -> Pointers:
+    """Every projection's serving and building version, in one round trip."""
+    return decode_positions(await redis.hgetall(POINTERS_KEY))
+
+
+async def serving_version(redis: Any, projection: str) -> int:
+    return (await read_pointers(redis)).get(serving_field(projection), 1)
+
+
+async def flip_serving(redis: Any, projection: str, version: int) -> None:
+    """Make a rebuilt version serve and end the rebuild, in one step."""
+    await _FLIP.run(
+        redis, [POINTERS_KEY], [serving_field(projection), building_field(projection), version]
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     projection: Projection
@@ -58,14 +84,10 @@ class Target:
     gate: Positions | None
 
 
-async def serving_version(redis: Redis, projection: str) -> int:
-    return int(await redis.get(serving_pointer_key(projection)) or 1)
-
-
 class ProjectionWriter:
-    """Writes one batch to a set of projections in one Redis transaction."""
+    """Writes one batch to a set of projections: changes in one pipeline, then positions."""
 
-    def __init__(self, redis: Redis, projections: Sequence[Projection]) -> None:
+    def __init__(self, redis: Any, projections: Sequence[Projection]) -> None:
         self.redis = redis
         self.projections = tuple(projections)
 
@@ -80,68 +102,85 @@ class ProjectionWriter:
     async def _apply(self, batch: Sequence[LoggedEvent], *, include_serving: bool) -> None:
         if not batch:
             return
-        pointer_keys = [
-            key
-            for projection in self.projections
-            for key in (serving_pointer_key(projection.name), building_pointer_key(projection.name))
-        ]
         while True:
-            async with self.redis.pipeline(transaction=True) as tx:
-                try:
-                    await tx.watch(*pointer_keys)
-                    targets = await self._targets(tx, include_serving=include_serving)
-                    pending = [(target, unapplied(target, batch)) for target in targets]
-                    await self._push(pending)
-                    tx.multi()  # type: ignore[no-untyped-call]
-                    for target, (events, advanced) in pending:
-                        _queue_changes(target, events, advanced, tx)
-                    await tx.execute()
+            pointers = await read_pointers(self.redis)
+            targets = await self._targets(pointers, include_serving=include_serving)
+            pending = [(target, unapplied(target, batch)) for target in targets]
+            try:
+                await self._write(pending)
+                if await self._commit(pointers, pending):
                     return
-                except WatchError:
-                    log.info("projection pointers or positions moved; retrying batch")
+                log.info("projection pointers moved; applying the batch again")
+            except NoScriptError:
+                await load_scripts(self.redis)
 
-    async def _push(self, pending: list[tuple[Target, tuple[list[Event], Positions]]]) -> None:
-        """Run the projections' pushes (see `Projection.pushes`) before their transaction.
+    async def _write(self, pending: list[tuple[Target, tuple[list[Event], Positions]]]) -> None:
+        """Every change of the batch in one pipeline, outside any transaction.
 
-        They go in one pipeline on another connection, outside MULTI: Redis serves other
-        clients between the chunks, so a fan-out to thousands of timelines never holds it for
-        a whole batch. They are idempotent, so a batch retried after a conflict or a crash
-        pushes again harmlessly; the positions move only in the transaction after them.
+        Fan-out pushes (see `Projection.pushes`) come first, then each event's changes in log
+        order. Redis serves other clients between the commands, so a fan-out to thousands of
+        timelines never holds it for a whole batch.
         """
-        calls = [
-            call
-            for target, (events, _) in pending
-            if (pushes := getattr(target.projection, "pushes", None)) is not None
-            for event in events
-            for call in pushes(event, target.keys)
-        ]
-        if not calls:
+        calls: list[ScriptCall] = []
+        for target, (events, _) in pending:
+            pushes = getattr(target.projection, "pushes", None)
+            if pushes is not None and events:
+                calls.extend(pushes(events, target.keys))
+        if not calls and not any(events for _, (events, _) in pending):
             return
         async with self.redis.pipeline(transaction=False) as pipe:
             for script, keys, args in calls:
                 script.queue(pipe, keys, args)
+            for target, (events, _) in pending:
+                for event in events:
+                    target.projection.apply(event, target.keys, pipe)
             await pipe.execute()
 
-    async def _targets(self, tx: Pipeline, *, include_serving: bool) -> list[Target]:
-        targets: list[Target] = []
+    async def _commit(
+        self, pointers: Pointers, pending: list[tuple[Target, tuple[list[Event], Positions]]]
+    ) -> bool:
+        """Move the positions, unless the pointers changed since the batch was planned."""
+        watched = [
+            field
+            for projection in self.projections
+            for field in (serving_field(projection.name), building_field(projection.name))
+        ]
+        keys = [POINTERS_KEY]
+        args: list[ScriptArg] = [len(watched)]
+        for field in watched:
+            args += [field, pointers.get(field, "")]
+        for target, (_, advanced) in pending:
+            keys.append(target.keys.positions_key)
+            args.append(len(advanced))
+            for field, offset in advanced.items():
+                args += [field, offset]
+        return bool(await _COMMIT.run(self.redis, keys, args))
+
+    async def _targets(self, pointers: Pointers, *, include_serving: bool) -> list[Target]:
+        planned: list[tuple[Projection, Namespace, bool]] = []
         for projection in self.projections:
-            serving = int(await tx.get(serving_pointer_key(projection.name)) or 1)
-            building_raw = await tx.get(building_pointer_key(projection.name))
-            building_keys = Namespace(projection.name, int(building_raw)) if building_raw else None
-            serving_positions: Positions = {}
+            live = pointers.get(serving_field(projection.name), 1)
+            building = pointers.get(building_field(projection.name))
             if include_serving:
-                # A rebuild only reads and writes its own version: watching the serving
-                # positions too would make every live batch abort its transaction.
-                serving_keys = Namespace(projection.name, serving)
-                await tx.watch(serving_keys.positions_key)
-                serving_positions = decode_positions(await tx.hgetall(serving_keys.positions_key))
-                targets.append(Target(projection, serving_keys, serving_positions, None))
-            if building_keys is None:
-                continue
-            await tx.watch(building_keys.positions_key)
-            building_positions = decode_positions(await tx.hgetall(building_keys.positions_key))
-            gate = serving_positions if include_serving else None
-            targets.append(Target(projection, building_keys, building_positions, gate))
+                planned.append((projection, Namespace(projection.name, live), False))
+            if building is not None:
+                planned.append((projection, Namespace(projection.name, building), True))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for _, keys, _ in planned:
+                pipe.hgetall(keys.positions_key)
+            rows = await pipe.execute()
+        applied = {
+            keys: decode_positions(row) for (_, keys, _), row in zip(planned, rows, strict=True)
+        }
+        targets: list[Target] = []
+        for projection, keys, is_building in planned:
+            gate = None
+            if is_building and include_serving:
+                serving = Namespace(
+                    projection.name, pointers.get(serving_field(projection.name), 1)
+                )
+                gate = applied[serving]
+            targets.append(Target(projection, keys, applied[keys], gate))
         return targets
 
 
@@ -160,11 +199,3 @@ def unapplied(target: Target, batch: Iterable[LoggedEvent]) -> tuple[list[Event]
             events.append(logged.event)
         advanced[field] = logged.position.offset
     return events, advanced
-
-
-def _queue_changes(target: Target, events: list[Event], advanced: Positions, tx: Pipeline) -> None:
-    """Queue the target's changes for the events, then its new positions, in the transaction."""
-    for event in events:
-        target.projection.apply(event, target.keys, tx)
-    if advanced:
-        tx.hset(target.keys.positions_key, mapping=advanced)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from typing import Any
 import faust
 from redis.asyncio import Redis
 
+from projections.home_timelines import DEFAULT_SHARDS
 from projections.registry import all_projections, projections_for_family
 from schemas import EventCodec
 from schemas.log import TOPIC_FAMILIES
@@ -53,6 +54,9 @@ def create_app(config: WorkerConfig) -> faust.App:
         partitions=config.topic_partitions,
         options=rocksdb_table_options(config),
     )
+    directory = TableFollowerDirectory(
+        follow_edges, config.topic_partitions, config.celebrity_threshold
+    )
     register_follow_graph_agents(
         app,
         follows=topics.by_family["follows"],
@@ -60,11 +64,10 @@ def create_app(config: WorkerConfig) -> faust.App:
         table=follow_edges,
         codec=codec,
         redis_dsn=config.redis_dsn,
+        directory=directory,
+        home_shards=DEFAULT_SHARDS,
         batch_size=config.batch_size,
         batch_within_s=config.batch_within_s,
-    )
-    directory = TableFollowerDirectory(
-        follow_edges, config.topic_partitions, config.celebrity_threshold
     )
     live_projections = all_projections(config.trend_windows, directory)
     for family in TOPIC_FAMILIES:

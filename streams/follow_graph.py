@@ -21,8 +21,7 @@ from redis.asyncio import Redis
 
 from domain.events import UserFollowed, UserUnfollowed
 from domain.ids import ID_DIGITS, sortable_id
-from projections.base import Namespace, building_pointer_key, serving_pointer_key
-from projections.home_timelines import HomeTimelinesProjection, hold_key, home_key, orig_key
+from projections.home_timelines import after_follows
 from schemas import EventCodec, EventDecodeError
 from schemas.envelope import record_key
 
@@ -62,20 +61,16 @@ class TableFollowerDirectory:
                 return None  # merged at read time instead of pushed
         return followers
 
-
-async def release_timelines(redis: Redis, follows: list[UserFollowed | UserUnfollowed]) -> None:
-    """The edges are in the table: drop their followers' timelines (a rebuild made before an
-    edge arrived may lack entries pushed meanwhile) and lift the holds, in one transaction."""
-    home = HomeTimelinesProjection.name
-    pointers = await redis.mget([serving_pointer_key(home), building_pointer_key(home)])
-    versions = {int(pointer) for pointer in pointers if pointer is not None} or {1}
-    async with redis.pipeline(transaction=True) as tx:
-        for follow in follows:
-            for version in versions:
-                keys = Namespace(home, version)
-                tx.delete(home_key(keys, follow.follower_id), orig_key(keys, follow.follower_id))
-            tx.srem(hold_key(follow.follower_id), follow.followee_id)
-        await tx.execute()
+    def every_follower_of(self, user_id: int) -> list[int]:
+        partition = partition_for(record_key(user_id), self.partitions)
+        db: Any = self.table.data._db_for_partition(partition)
+        prefix = sortable_id(user_id).encode()
+        followers: list[int] = []
+        for key in db.keys(from_key=prefix):
+            if not key.startswith(prefix):
+                break
+            followers.append(int(key[ID_DIGITS:]))
+        return followers
 
 
 def follow_event(codec: EventCodec, event: EventT) -> UserFollowed | UserUnfollowed | None:
@@ -94,6 +89,8 @@ def register_follow_graph_agents(
     table: faust.Table,
     codec: EventCodec,
     redis_dsn: str,
+    directory: TableFollowerDirectory,
+    home_shards: int,
     batch_size: int,
     batch_within_s: float,
 ) -> None:
@@ -128,7 +125,7 @@ def register_follow_graph_agents(
                         table.pop(key, None)
                     recorded.append(follow)
                 if recorded:
-                    await release_timelines(redis, recorded)
+                    await after_follows(redis, recorded, directory, shards=home_shards)
         finally:
             await redis.aclose()
 

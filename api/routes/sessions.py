@@ -39,7 +39,9 @@ async def log_in(
             headers={"WWW-Authenticate": "Bearer"},
         )
     profile = (await profiles(services.redis, users, [user_id]))[user_id]
-    token = services.tokens.issue(Caller(user_id=user_id, handle=profile.handle))
+    token = services.tokens.issue(
+        Caller(user_id=user_id, handle=profile.handle, display_name=profile.display_name)
+    )
     return json_response(
         {"access_token": token, "token_type": "bearer", "expires_in": services.tokens.ttl_s}
     )

@@ -8,13 +8,18 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from api.deps import CurrentUser, Freshness, Paging, Services, reads
-from api.hydration import HYDRATION_PROJECTIONS, TweetSources, fill_page, hydrate
+from api.hydration import (
+    HYDRATION_PROJECTIONS,
+    TweetSources,
+    entry_id,
+    fill_page,
+    hydrate_entries,
+)
 from api.models import TweetPage
 from api.responses import json_response
 from api.views import JsonObject
-from domain.ids import sortable_id
-from projections.home_timelines import HomeSources, read_home
-from projections.user_timelines import timeline_entries
+from projections.entries import TimelineEntry
+from projections.home_timelines import HomeReadOptions, HomeSources, read_home
 
 router = APIRouter(prefix="/v1/timelines", tags=["timelines"])
 
@@ -33,43 +38,18 @@ async def home(
     sources = HomeSources(
         spaces["home_timelines"], spaces["follow_graph"], spaces["user_timelines"]
     )
-    config = services.config
+    options = HomeReadOptions(inactive_s=services.config.inactive_s)
     redis = services.redis
 
-    async def fetch(before: int | None, count: int) -> list[int]:
-        stored = await read_home(
-            redis,
-            sources,
-            caller.user_id,
-            before=before,
-            count=count,
-            celebrity_threshold=config.celebrity_threshold,
-            inactive_s=config.inactive_s,
+    async def fetch(before: int | None, count: int) -> list[TimelineEntry]:
+        return await read_home(
+            redis, sources, caller.user_id, before=before, count=count, options=options
         )
-        entries = set(stored.entries)
-        for celebrity in stored.celebrities:
-            entries.update(
-                await timeline_entries(
-                    redis, spaces["user_timelines"], celebrity, count=count, before=before
-                )
-            )
-        return (await earliest_per_original(sorted(entries, reverse=True)))[:count]
 
-    async def earliest_per_original(entries: list[int]) -> list[int]:
-        """A tweet shows once: of several entries for it, the earliest (as pushes keep it)."""
-        if not entries:
-            return []
-        originals = await redis.hmget(
-            spaces["user_timelines"].key("retweet_of"), [sortable_id(e) for e in entries]
-        )
-        earliest: dict[int, int] = {}
-        for entry, original in zip(entries, originals, strict=True):
-            key = int(original) if original is not None else entry
-            earliest[key] = min(entry, earliest.get(key, entry))
-        return sorted(earliest.values(), reverse=True)
+    async def resolve(entries: list[TimelineEntry]) -> dict[int, JsonObject]:
+        return await hydrate_entries(redis, TweetSources.of(spaces), entries)
 
-    async def resolve(ids: list[int]) -> dict[int, JsonObject]:
-        return await hydrate(redis, TweetSources.of(spaces), ids)
-
-    data, next_cursor = await fill_page(fetch, resolve, limit=paging.limit, cursor=paging.before)
+    data, next_cursor = await fill_page(
+        fetch, resolve, limit=paging.limit, cursor=paging.before, id_of=entry_id
+    )
     return json_response({"data": data, "next_cursor": next_cursor}, headers=freshness.headers())

@@ -25,7 +25,7 @@ from domain.model import delete_tweet, like, post_tweet, retweet, undo_retweet, 
 from projections.base import Namespace
 from projections.likes import likers_key
 from projections.tweets import StoredTweet, live_tweet, reply_page, retweet_of_user, stored_tweet
-from projections.users import profiles
+from projections.users import UserProfile
 
 router = APIRouter(prefix="/v1/tweets", tags=["tweets"])
 
@@ -75,9 +75,9 @@ async def post(
     )
     event = post_tweet(command, tweet_id=services.ids.next_id(), now_ms=now_ms())
     position = await services.publisher.publish(event, correlation_id=correlation_id)
-    users = (await services.read_models.namespaces("users"))["users"]
-    authors = await profiles(services.redis, users, [caller.user_id])
-    payload = tweet_view(stored_tweet(event), authors)
+    # The author's name comes from the token: no read on the write path.
+    author = UserProfile(caller.user_id, caller.handle, caller.display_name, 0)
+    payload = tweet_view(stored_tweet(event), {caller.user_id: author})
     payload["tweet_url"] = tweet_url(payload["id"])
     return created(payload, location=payload["tweet_url"], position=position)
 

@@ -9,7 +9,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.deps import CorrelationId, Freshness, Page, Paging, Services, reads
-from api.hydration import HYDRATION_PROJECTIONS, TweetSources, fill_page, hydrate
+from api.hydration import (
+    HYDRATION_PROJECTIONS,
+    TweetSources,
+    entry_id,
+    fill_page,
+    hydrate_entries,
+)
 from api.models import RegisterUserRequest, TweetPage, UserOut, UserPage
 from api.problems import Problem
 from api.responses import created, json_response
@@ -20,6 +26,7 @@ from domain.commands import RegisterUser
 from domain.model import register_user, validate_registration
 from domain.text import handle_key
 from projections.base import Namespace
+from projections.entries import TimelineEntry
 from projections.follow_graph import graph_counts, user_page
 from projections.user_timelines import timeline_entries, tweet_count
 from projections.users import profiles, user_id_for_handle
@@ -109,15 +116,17 @@ async def user_tweets(
     spaces = await services.read_models.namespaces("user_timelines", *HYDRATION_PROJECTIONS)
     user_id = await existing_user_id(services, spaces["users"], handle)
 
-    async def fetch(before: int | None, count: int) -> list[int]:
+    async def fetch(before: int | None, count: int) -> list[TimelineEntry]:
         return await timeline_entries(
             services.redis, spaces["user_timelines"], user_id, count=count, before=before
         )
 
-    async def resolve(ids: list[int]) -> dict[int, JsonObject]:
-        return await hydrate(services.redis, TweetSources.of(spaces), ids)
+    async def resolve(entries: list[TimelineEntry]) -> dict[int, JsonObject]:
+        return await hydrate_entries(services.redis, TweetSources.of(spaces), entries)
 
-    data, next_cursor = await fill_page(fetch, resolve, limit=paging.limit, cursor=paging.before)
+    data, next_cursor = await fill_page(
+        fetch, resolve, limit=paging.limit, cursor=paging.before, id_of=entry_id
+    )
     return json_response({"data": data, "next_cursor": next_cursor}, headers=freshness.headers())
 
 
@@ -140,7 +149,7 @@ async def graph_list(
 ) -> Response:
     spaces = await services.read_models.namespaces("users", "follow_graph")
     user_id = await existing_user_id(services, spaces["users"], handle)
-    key = spaces["follow_graph"].key(relation, user_id)
+    key = spaces["follow_graph"].of(relation, user_id)
     data, next_cursor = await user_list(services, spaces["users"], key, paging)
     return json_response({"data": data, "next_cursor": next_cursor}, headers=freshness.headers())
 

@@ -4,31 +4,26 @@ from __future__ import annotations
 
 from redis import Redis
 
-from domain.ids import sortable_id
 from infra.settings import Settings
-from projections.base import Namespace, serving_pointer_key
 from tests.support.client import ChirpClient
+from tests.support.read_models import home_members, serving_home_keys
 from tests.support.waiting import wait_for
-
-
-def home_keys(redis: Redis) -> Namespace:
-    return Namespace("home_timelines", int(redis.get(serving_pointer_key("home_timelines")) or 1))
 
 
 def test_pushes_reach_active_followers_and_skip_inactive_ones(
     client: ChirpClient, redis_client: Redis, test_settings: Settings
 ) -> None:
     author, active, inactive = client.register(), client.register(), client.register()
-    keys = home_keys(redis_client)
-    active_home = keys.key("home", active.user_id)
-    inactive_home = keys.key("home", inactive.user_id)
+    keys = serving_home_keys(redis_client)
+    active_home = keys.home(int(active.user_id))
+    inactive_home = keys.home(int(inactive.user_id))
     client.tweet(author, "already there")
     for follower in (active, inactive):
         client.follow(follower, author)
         # Reading makes a follower active; the timeline is stored once the new edge has
         # reached the worker's graph table.
         wait_for(
-            lambda f=follower: client.home(f) and redis_client.exists(keys.key("home", f.user_id)),
+            lambda f=follower: client.home(f) and redis_client.exists(keys.home(int(f.user_id))),
             timeout_s=10,
             what="a stored home timeline",
         )
@@ -36,11 +31,11 @@ def test_pushes_reach_active_followers_and_skip_inactive_ones(
     assert test_settings.inactive_s - 60 < ttl <= test_settings.inactive_s
 
     # The inactive follower's timeline expires, as it would after CHIRP_INACTIVE_DAYS.
-    redis_client.delete(inactive_home, keys.key("orig", inactive.user_id))
+    redis_client.delete(inactive_home, keys.orig(int(inactive.user_id)))
     posted = client.tweet(author, "pushed to whoever is around")["id"]
     client.get(f"/v1/tweets/{posted}")  # fan-out is in the same transaction as the tweet
 
-    assert redis_client.zscore(active_home, sortable_id(int(posted))) is not None
+    assert posted in home_members(redis_client, active.user_id)
     assert not redis_client.exists(inactive_home)  # nothing was written for them
     assert client.ids(client.home(inactive))[0] == posted  # rebuilt on read
-    assert redis_client.zscore(inactive_home, sortable_id(int(posted))) is not None
+    assert posted in home_members(redis_client, inactive.user_id)

@@ -10,12 +10,13 @@ from redis.asyncio import Redis as AsyncRedis
 
 from domain.events import Event
 from infra.settings import Settings
-from projections.base import Namespace, serving_pointer_key
+from projections.base import Namespace
 from projections.registry import PROJECTION_FAMILIES, all_projections
-from projections.writer import ProjectionWriter
+from projections.writer import ProjectionWriter, read_pointers
 from schemas import EventCodec, EventDecodeError
 from schemas.log import LoggedEvent, Position
 from tests.support.client import ChirpClient
+from tests.support.read_models import serving_namespace
 from tests.support.redis_snapshot import snapshot
 
 
@@ -53,10 +54,7 @@ def whole_log(settings: Settings, families: tuple[str, ...]) -> list[LoggedEvent
 
 
 def all_read_models(redis: Redis) -> dict[str, object]:
-    return {
-        name: snapshot(redis, Namespace(name, int(redis.get(serving_pointer_key(name)) or 1)))
-        for name in PROJECTION_FAMILIES
-    }
+    return {name: snapshot(redis, serving_namespace(redis, name)) for name in PROJECTION_FAMILIES}
 
 
 async def reapply(settings: Settings, logged: list[LoggedEvent], *, ignore_positions: bool) -> None:
@@ -69,7 +67,7 @@ async def reapply(settings: Settings, logged: list[LoggedEvent], *, ignore_posit
                 if e.position.topic in {settings.topic(f) for f in projection.topic_families}
             ]
             if ignore_positions:
-                keys = Namespace(name, int(await redis.get(serving_pointer_key(name)) or 1))
+                keys = Namespace(name, (await read_pointers(redis)).get(f"{name}:serving", 1))
                 async with redis.pipeline(transaction=True) as tx:
                     for item in relevant:
                         if item.event is not None:

@@ -7,8 +7,9 @@ import threading
 from redis import Redis
 
 from infra.settings import Settings
-from projections.base import Namespace, building_pointer_key, serving_pointer_key
+from projections.base import Namespace
 from tests.support.client import ChirpClient
+from tests.support.read_models import building_version, serving_namespace
 from tests.support.redis_snapshot import snapshot
 from tests.support.replay import run_replay
 
@@ -17,7 +18,7 @@ TWEETS_PER_AUTHOR = 60
 
 
 def serving(redis: Redis, projection: str) -> Namespace:
-    return Namespace(projection, int(redis.get(serving_pointer_key(projection)) or 1))
+    return serving_namespace(redis, projection)
 
 
 def test_replay_rebuilds_user_timelines_while_reads_keep_answering(
@@ -61,7 +62,7 @@ def test_replay_rebuilds_user_timelines_while_reads_keep_answering(
     assert failures == []
     new = serving(redis_client, "user_timelines")
     assert new.version == old.version + 1
-    assert redis_client.get(building_pointer_key("user_timelines")) is None
+    assert building_version(redis_client, "user_timelines") is None
     assert snapshot(redis_client, new) == before
     assert snapshot(redis_client, old) == {}  # the old version is dropped
     assert {a.handle: client.user_tweets(a.handle, limit=100) for a in authors} == expected

@@ -39,7 +39,6 @@ from api.positions import decode_token
 from domain.ids import sortable_id
 from infra.replay import projection_statuses, replay
 from infra.settings import REPO_ROOT, Settings
-from projections.base import Namespace, serving_pointer_key
 from projections.registry import PROJECTION_FAMILIES
 from tests.perf.report import render
 from tests.perf.stack import BENCH_SECRET, BenchStack, running_stack
@@ -52,6 +51,7 @@ from tests.perf.workload import (
     graph_events,
     produce,
 )
+from tests.support.read_models import serving_namespace
 
 console = Console()
 RESULTS = REPO_ROOT / "docs" / "perf" / "results.json"
@@ -254,8 +254,7 @@ def fanout(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> d
     authors = sorted(range(len(graph.user_ids)), key=lambda i: -followers[i])[:200]
     rng = random.Random(3)
     redis = Redis.from_url(settings.redis_dsn, socket_timeout=120)
-    version = int(redis.get(serving_pointer_key("home_timelines")) or 1)
-    positions_key = Namespace("home_timelines", version).positions_key
+    positions_key = serving_namespace(redis, "home_timelines").positions_key
     visible_ms: list[float] = []
     deliveries = 0
     failures = 0

@@ -1,0 +1,180 @@
+"""Home timelines: the newest entries from the people a user follows, with hybrid fan-out.
+
+Push: a tweet or retweet is written into the existing home timelines of the author's followers
+(one script call per shard per batch), unless the author has more followers than the
+celebrity threshold. Users without a stored timeline (new, or inactive long enough for it to
+expire) get nothing pushed; their timeline is rebuilt when they next read it (`read`).
+Celebrities' entries are merged in at read time. Follows, unfollows and undone retweets drop
+the affected timelines, which are then rebuilt. Deleted tweets are dropped when read.
+
+This package is the only code that reads or writes home-timeline keys (`keys`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from domain.events import (
+    Event,
+    RetweetUndone,
+    TweetPosted,
+    TweetRetweeted,
+    UserFollowed,
+    UserUnfollowed,
+)
+from projections.base import Namespace
+from projections.entries import TimelineEntry
+from projections.home_timelines.keys import CELEBRITIES_KEY, DEFAULT_SHARDS, PROJECTION, HomeKeys
+from projections.lua import LuaScript, ScriptArg, ScriptCall
+from projections.writer import read_pointers
+
+if TYPE_CHECKING:
+    from redis.asyncio.client import Pipeline
+
+DEFAULT_CAP = 800
+HOLD_TTL_S = 60
+PUSH_CHUNK = 500  # deliveries per script call: Redis stays responsive to readers
+
+_DELIVER = LuaScript("projections.home_timelines", "deliver.lua")
+
+
+class FollowerDirectory(Protocol):
+    """Who follows a user, as the worker knows it."""
+
+    def followers_of(self, user_id: int) -> list[int] | None:
+        """The followers, or None for a celebrity (too many to push to)."""
+        ...
+
+    def every_follower_of(self, user_id: int) -> list[int]: ...
+
+
+class NoFollowers:
+    """For rebuilds: a new version holds no timelines yet, so there is nobody to push to."""
+
+    def followers_of(self, user_id: int) -> list[int] | None:
+        return []
+
+    def every_follower_of(self, user_id: int) -> list[int]:
+        return []
+
+
+class HomeTimelinesProjection:
+    name: ClassVar[str] = PROJECTION
+    topic_families: ClassVar[tuple[str, ...]] = ("tweets", "follows")
+
+    def __init__(
+        self,
+        directory: FollowerDirectory | None = None,
+        cap: int = DEFAULT_CAP,
+        shards: int = DEFAULT_SHARDS,
+    ) -> None:
+        self.directory = directory or NoFollowers()
+        self.cap = cap
+        self.shards = shards
+
+    def pushes(self, events: Sequence[Event], keys: Namespace) -> list[ScriptCall]:
+        """The batch's fan-out, grouped by the recipients' shard: one call per shard."""
+        home = HomeKeys(keys, self.shards)
+        by_shard: dict[str, tuple[list[str], list[ScriptArg]]] = defaultdict(lambda: ([], []))
+        for event in events:
+            match event:
+                case TweetPosted():
+                    author = event.author_id
+                    entry = TimelineEntry.tweet(event.tweet_id, author)
+                case TweetRetweeted():
+                    author = event.user_id
+                    entry = TimelineEntry(event.retweet_id, event.tweet_id, author, 0)
+                case _:
+                    continue
+            member, original = entry.member, str(entry.original_id)
+            for recipient in [author, *(self.directory.followers_of(author) or [])]:
+                script_keys, args = by_shard[home.shard_of(recipient)]
+                script_keys += [home.home(recipient), home.orig(recipient)]
+                args += [member, original]
+        calls: list[ScriptCall] = []
+        for script_keys, args in by_shard.values():
+            for start in range(0, len(script_keys), 2 * PUSH_CHUNK):
+                chunk_args = args[start : start + 2 * PUSH_CHUNK]
+                calls.append(
+                    (_DELIVER, script_keys[start : start + 2 * PUSH_CHUNK], [self.cap, *chunk_args])
+                )
+        return calls
+
+    def apply(self, event: Event, keys: Namespace, tx: Pipeline) -> None:
+        match event:
+            case RetweetUndone():
+                followers = self.directory.followers_of(event.user_id) or []
+                drop_timelines(HomeKeys(keys, self.shards), [event.user_id, *followers], tx)
+            case UserFollowed() | UserUnfollowed():
+                drop_timelines(HomeKeys(keys, self.shards), [event.follower_id], tx)
+
+
+def drop_timelines(home: HomeKeys, users: Iterable[int], pipe: Any) -> None:
+    for user in users:
+        pipe.delete(home.home(user), home.orig(user))
+
+
+async def hold_for_follow(
+    redis: Any, follower_id: int, followee_id: int, *, shards: int = DEFAULT_SHARDS
+) -> None:
+    """Before a follow or unfollow is written: until the worker's follow-edge table has it
+    (`after_follows` then drops the timeline and lifts the hold), a rebuild would miss pushes,
+    so it is served but not stored. The hold expires by itself should the write never happen."""
+    key = HomeKeys(Namespace(PROJECTION, 0), shards).holds(follower_id)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.sadd(key, followee_id)
+        pipe.expire(key, HOLD_TTL_S)
+        await pipe.execute()
+
+
+async def after_follows(
+    redis: Any,
+    follows: Sequence[UserFollowed | UserUnfollowed],
+    directory: FollowerDirectory,
+    *,
+    shards: int = DEFAULT_SHARDS,
+) -> None:
+    """The worker's follow-edge table has these follows: bring the home timelines in line.
+
+    Drops the followers' timelines in every live version (a rebuild made before an edge
+    arrived may lack entries pushed meanwhile), keeps the celebrities each user follows up to
+    date (all of a user's followers when the user crosses the threshold) and lifts the holds.
+    """
+    pointers = await read_pointers(redis)
+    versions = {
+        version for field, version in pointers.items() if field.startswith(f"{PROJECTION}:")
+    } or {1}
+    spaces = [HomeKeys(Namespace(PROJECTION, version), shards) for version in versions]
+    any_space = spaces[0]
+    followees = sorted({follow.followee_id for follow in follows})
+    celebrity_now = {user: directory.followers_of(user) is None for user in followees}
+    celebrity_before = dict(
+        zip(followees, await redis.smismember(CELEBRITIES_KEY, followees), strict=True)
+    )
+    async with redis.pipeline(transaction=False) as pipe:
+        for user in followees:
+            if celebrity_now[user] == bool(celebrity_before[user]):
+                continue
+            fans = directory.every_follower_of(user)
+            if celebrity_now[user]:
+                pipe.sadd(CELEBRITIES_KEY, user)
+                for fan in fans:
+                    pipe.sadd(any_space.celebs(fan), user)
+            else:
+                pipe.srem(CELEBRITIES_KEY, user)
+                for fan in fans:  # their timelines lack what was merged, not pushed
+                    pipe.srem(any_space.celebs(fan), user)
+                    for space in spaces:
+                        drop_timelines(space, [fan], pipe)
+        for follow in follows:
+            follower, followee = follow.follower_id, follow.followee_id
+            if isinstance(follow, UserFollowed) and celebrity_now[followee]:
+                pipe.sadd(any_space.celebs(follower), followee)
+            else:
+                pipe.srem(any_space.celebs(follower), followee)
+            for space in spaces:
+                drop_timelines(space, [follower], pipe)
+            pipe.srem(any_space.holds(follower), followee)
+        await pipe.execute()
