@@ -19,6 +19,7 @@ from api.publisher import EventPublisher
 from api.read_models import ReadModels
 from api.routes import following, health, sessions, timelines, trends, tweets, users
 from api.services import ApiServices
+from api.use_cases.adapters import use_cases_for
 from domain.ids import MAX_NODE_ID, IdGenerator
 from projections.registry import PROJECTION_FAMILIES
 from schemas import EventCodec
@@ -81,6 +82,7 @@ def create_app(config: ApiConfig) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with services_for(config) as services:
             app.state.services = services
+            app.state.use_cases = use_cases_for(services)
             yield
 
     app = FastAPI(

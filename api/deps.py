@@ -13,6 +13,7 @@ from api.auth import Caller, InvalidToken
 from api.positions import decode_token
 from api.problems import Problem
 from api.services import ApiServices
+from api.use_cases.handlers import UseCases
 from domain.ids import parse_id
 
 
@@ -22,6 +23,14 @@ def get_services(request: Request) -> ApiServices:
 
 
 Services = Annotated[ApiServices, Depends(get_services)]
+
+
+def get_use_cases(request: Request) -> UseCases:
+    use_cases: UseCases = request.app.state.use_cases
+    return use_cases
+
+
+UseCasesDep = Annotated[UseCases, Depends(get_use_cases)]
 
 _bearer = HTTPBearer(auto_error=False)
 

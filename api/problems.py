@@ -13,11 +13,26 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from api.use_cases.errors import (
+    HandleTaken,
+    Refused,
+    TweetNotFound,
+    UserNotFound,
+    WrongCredentials,
+)
 from domain.errors import DomainError, NotTheAuthor
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+# Each refusal a use case can raise: its status, title and headers.
+REFUSALS: dict[type[Refused], tuple[int, str, dict[str, str] | None]] = {
+    TweetNotFound: (404, "Tweet not found", None),
+    UserNotFound: (404, "User not found", None),
+    HandleTaken: (409, "Handle taken", None),
+    WrongCredentials: (401, "Unauthorized", {"WWW-Authenticate": "Bearer"}),
+}
 
 
 class Problem(Exception):
@@ -74,6 +89,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             error.status, error.detail, title=error.title, headers=error.headers, extra=error.extra
         )
+
+    @app.exception_handler(Refused)
+    async def on_refused(_: Request, error: Refused) -> Response:
+        status, title, headers = REFUSALS[type(error)]
+        return problem_response(status, str(error), title=title, headers=headers)
 
     @app.exception_handler(DomainError)
     async def on_domain_error(_: Request, error: DomainError) -> Response:

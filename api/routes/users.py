@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import CorrelationId, Freshness, Page, Paging, Services, reads
+from api.deps import CorrelationId, Freshness, Page, Paging, Services, UseCasesDep, reads
 from api.hydration import (
     HYDRATION_PROJECTIONS,
     TweetSources,
@@ -17,14 +16,11 @@ from api.hydration import (
     hydrate_entries,
 )
 from api.models import RegisterUserRequest, TweetPage, UserOut, UserPage
-from api.problems import Problem
 from api.responses import created, json_response
 from api.services import ApiServices
+from api.use_cases.errors import UserNotFound
 from api.views import JsonObject, user_summary, user_view
-from domain.clock import now_ms
 from domain.commands import RegisterUser
-from domain.model import register_user, validate_registration
-from domain.text import handle_key
 from projections.base import Namespace
 from projections.entries import TimelineEntry
 from projections.follow_graph import graph_counts, user_page
@@ -34,44 +30,24 @@ from projections.users import profiles, user_id_for_handle
 router = APIRouter(prefix="/v1/users", tags=["users"])
 
 HandlePath = Annotated[str, Path(max_length=64)]
-HANDLE_CLAIM_PREFIX = "chirp:claims:handle:"
-
-
-def user_not_found(handle: str) -> Problem:
-    return Problem(404, f"no user with handle {handle!r}", title="User not found")
 
 
 async def existing_user_id(services: ApiServices, users: Namespace, handle: str) -> int:
     """The id behind a handle; 404 if nobody has it."""
     user_id = await user_id_for_handle(services.redis, users, handle)
     if user_id is None:
-        raise user_not_found(handle)
+        raise UserNotFound(handle)
     return user_id
 
 
 @router.post("", status_code=201, response_model=UserOut, responses={409: {}, 422: {}})
 async def register(
-    body: RegisterUserRequest, services: Services, correlation_id: CorrelationId = None
+    body: RegisterUserRequest, use_cases: UseCasesDep, correlation_id: CorrelationId = None
 ) -> Response:
     """Register an account; the handle is unique regardless of case."""
-    command = validate_registration(RegisterUser(body.handle, body.password, body.display_name))
-    user_id = services.ids.next_id()
-    claim = HANDLE_CLAIM_PREFIX + handle_key(command.handle)
-    # The claim makes the handle unique across API processes before the event exists.
-    if not await services.redis.set(claim, user_id, nx=True):
-        raise Problem(409, f"handle {command.handle!r} is taken", title="Handle taken")
-    try:
-        users = (await services.read_models.namespaces("users"))["users"]
-        if await user_id_for_handle(services.redis, users, command.handle) is not None:
-            raise Problem(409, f"handle {command.handle!r} is taken", title="Handle taken")
-        password_hash = await run_in_threadpool(services.passwords.hash, command.password)
-        event = register_user(
-            command, user_id=user_id, password_hash=password_hash, now_ms=now_ms()
-        )
-        position = await services.publisher.publish(event, correlation_id=correlation_id)
-    except BaseException:
-        await services.redis.delete(claim)
-        raise
+    command = RegisterUser(body.handle, body.password, body.display_name)
+    registered = await use_cases.register(command, correlation_id=correlation_id)
+    event = registered.event
     payload = {
         "id": str(event.user_id),
         "handle": event.handle,
@@ -80,7 +56,7 @@ async def register(
         "following_count": 0,
         "tweet_count": 0,
     }
-    return created(payload, location=f"/v1/users/{event.handle}", position=position)
+    return created(payload, location=f"/v1/users/{event.handle}", position=registered.position)
 
 
 @router.get("/{handle}", response_model=UserOut, responses={404: {}})
@@ -94,7 +70,7 @@ async def get_user(
     user_id = await existing_user_id(services, spaces["users"], handle)
     found = await profiles(services.redis, spaces["users"], [user_id])
     if user_id not in found:
-        raise user_not_found(handle)
+        raise UserNotFound(handle)
     followers, following = await graph_counts(services.redis, spaces["follow_graph"], user_id)
     view = user_view(
         found[user_id],

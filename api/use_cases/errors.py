@@ -1,0 +1,36 @@
+"""Why a use case refused a request, beyond the domain's own invariants (`domain.errors`).
+
+Each error names one failure; `api.problems` maps each to its problem+json status and title.
+Must never carry HTTP details: a use case knows nothing of status codes.
+"""
+
+from __future__ import annotations
+
+
+class Refused(Exception):
+    """A use case refused the request; the message is safe to show to the client."""
+
+
+class TweetNotFound(Refused):
+    def __init__(self, tweet_id: object) -> None:
+        super().__init__(f"no tweet with id {tweet_id}")
+        self.tweet_id = tweet_id
+
+
+class UserNotFound(Refused):
+    def __init__(self, handle: str) -> None:
+        super().__init__(f"no user with handle {handle!r}")
+        self.handle = handle
+
+
+class HandleTaken(Refused):
+    def __init__(self, handle: str) -> None:
+        super().__init__(f"handle {handle!r} is taken")
+        self.handle = handle
+
+
+class WrongCredentials(Refused):
+    """No such handle, or the password does not match it (the client is not told which)."""
+
+    def __init__(self) -> None:
+        super().__init__("handle or password is wrong")

@@ -1,0 +1,195 @@
+"""The use cases: every write the API accepts, and log-in, as rules over small ports.
+
+A route parses HTTP, calls one of these and renders what it returns. Here live the rules no
+single command can decide alone: a reply or quote names a live tweet, a handle is claimed once
+whatever its case, an unknown followee is refused, a retweet or follow already made produces
+nothing, a follow holds the follower's home timeline before it is published. What a command can
+decide by itself (text rules, deleting only your own tweet, not following yourself) stays in
+`domain.model`. Must never import HTTP, Redis, Kafka or a projection: only the ports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from api.auth import Caller
+from api.use_cases.errors import HandleTaken, TweetNotFound, UserNotFound, WrongCredentials
+from api.use_cases.ports import (
+    Clock,
+    EventLog,
+    FollowGraph,
+    FollowHolds,
+    HandleClaims,
+    Ids,
+    LiveTweet,
+    PasswordHasher,
+    SessionTokens,
+    TweetLookup,
+    UserLookup,
+)
+from domain import model
+from domain.commands import DeleteTweet, PostTweet, RegisterUser
+from domain.events import Event, TweetPosted, UserRegistered
+from domain.text import handle_key
+from schemas.log import Position
+
+EventT = TypeVar("EventT", bound=Event)
+
+
+@dataclass(frozen=True, slots=True)
+class Published(Generic[EventT]):
+    """An event a use case produced and where the log put it."""
+
+    event: EventT
+    position: Position
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    access_token: str
+    expires_in_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class UseCases:
+    tweets: TweetLookup
+    users: UserLookup
+    graph: FollowGraph
+    claims: HandleClaims
+    holds: FollowHolds
+    log: EventLog
+    ids: Ids
+    passwords: PasswordHasher
+    tokens: SessionTokens
+    clock: Clock
+
+    async def register(
+        self, command: RegisterUser, *, correlation_id: str | None = None
+    ) -> Published[UserRegistered]:
+        """Register an account under a handle nobody holds, whatever its case."""
+        valid = model.validate_registration(command)
+        user_id = self.ids.next_id()
+        claim = handle_key(valid.handle)
+        if not await self.claims.claim(claim, user_id):
+            raise HandleTaken(valid.handle)
+        try:
+            if await self.users.user_id(valid.handle) is not None:
+                raise HandleTaken(valid.handle)
+            password_hash = await self.passwords.hash(valid.password)
+            event = model.register_user(
+                valid, user_id=user_id, password_hash=password_hash, now_ms=self.clock()
+            )
+            position = await self.log.publish(event, correlation_id=correlation_id)
+        except BaseException:
+            # Whatever went wrong, the handle must not stay claimed by an account that
+            # was never published.
+            await self.claims.release(claim)
+            raise
+        return Published(event, position)
+
+    async def log_in(self, handle: str, password: str) -> Session:
+        """A bearer token for a handle and its password."""
+        user_id = await self.users.user_id(handle)
+        if user_id is None:
+            raise WrongCredentials
+        stored = await self.users.password_hash(user_id)
+        if stored is None or not await self.passwords.verify(stored, password):
+            raise WrongCredentials
+        account = await self.users.account(user_id)
+        if account is None:
+            raise WrongCredentials
+        caller = Caller(account.user_id, account.handle, account.display_name)
+        return Session(self.tokens.issue(caller), self.tokens.ttl_s)
+
+    async def post_tweet(
+        self, command: PostTweet, *, correlation_id: str | None = None
+    ) -> Published[TweetPosted]:
+        """Post a tweet; a reply or a quote must name a live tweet."""
+        for referenced in (command.reply_to, command.quote_of):
+            if referenced is not None:
+                await self._live_tweet(referenced)
+        event = model.post_tweet(command, tweet_id=self.ids.next_id(), now_ms=self.clock())
+        return Published(event, await self.log.publish(event, correlation_id=correlation_id))
+
+    async def delete_tweet(
+        self, tweet_id: int, requested_by: int, *, correlation_id: str | None = None
+    ) -> Position:
+        """Delete a live tweet; the domain refuses anyone but its author."""
+        tweet = await self._live_tweet(tweet_id)
+        command = DeleteTweet(
+            tweet_id=tweet.tweet_id,
+            author_id=tweet.author_id,
+            requested_by=requested_by,
+            created_at_ms=tweet.created_at_ms,
+            reply_to=tweet.reply_to,
+            hashtags=tweet.hashtags,
+        )
+        event = model.delete_tweet(command, now_ms=self.clock())
+        return await self.log.publish(event, correlation_id=correlation_id)
+
+    async def like(
+        self, tweet_id: int, user_id: int, *, correlation_id: str | None = None
+    ) -> Position:
+        """Like a live tweet; a second like is applied as the first (the read model is a set)."""
+        await self._live_tweet(tweet_id)
+        event = model.like(tweet_id, user_id, now_ms=self.clock())
+        return await self.log.publish(event, correlation_id=correlation_id)
+
+    async def unlike(
+        self, tweet_id: int, user_id: int, *, correlation_id: str | None = None
+    ) -> Position:
+        await self._live_tweet(tweet_id)
+        event = model.unlike(tweet_id, user_id, now_ms=self.clock())
+        return await self.log.publish(event, correlation_id=correlation_id)
+
+    async def retweet(
+        self, tweet_id: int, user_id: int, *, correlation_id: str | None = None
+    ) -> Position | None:
+        """Retweet a live tweet; None if the user has already retweeted it."""
+        await self._live_tweet(tweet_id)
+        if await self.tweets.retweet_by(tweet_id, user_id) is not None:
+            return None
+        event = model.retweet(tweet_id, user_id, retweet_id=self.ids.next_id(), now_ms=self.clock())
+        return await self.log.publish(event, correlation_id=correlation_id)
+
+    async def undo_retweet(
+        self, tweet_id: int, user_id: int, *, correlation_id: str | None = None
+    ) -> Position:
+        await self._live_tweet(tweet_id)
+        event = model.undo_retweet(tweet_id, user_id, now_ms=self.clock())
+        return await self.log.publish(event, correlation_id=correlation_id)
+
+    async def follow(
+        self, follower_id: int, followee_handle: str, *, correlation_id: str | None = None
+    ) -> Position | None:
+        """Follow a registered user; None if the follower already follows them."""
+        followee_id = await self._user_id(followee_handle)
+        event = model.follow(follower_id, followee_id, now_ms=self.clock())
+        if await self.graph.is_following(follower_id, followee_id):
+            return None
+        await self.holds.hold(follower_id, followee_id)
+        return await self.log.publish(event, correlation_id=correlation_id)
+
+    async def unfollow(
+        self, follower_id: int, followee_handle: str, *, correlation_id: str | None = None
+    ) -> Position | None:
+        """Stop following a registered user; None if the follower does not follow them."""
+        followee_id = await self._user_id(followee_handle)
+        event = model.unfollow(follower_id, followee_id, now_ms=self.clock())
+        if not await self.graph.is_following(follower_id, followee_id):
+            return None
+        await self.holds.hold(follower_id, followee_id)
+        return await self.log.publish(event, correlation_id=correlation_id)
+
+    async def _live_tweet(self, tweet_id: int) -> LiveTweet:
+        tweet = await self.tweets.live_tweet(tweet_id)
+        if tweet is None:
+            raise TweetNotFound(tweet_id)
+        return tweet
+
+    async def _user_id(self, handle: str) -> int:
+        user_id = await self.users.user_id(handle)
+        if user_id is None:
+            raise UserNotFound(handle)
+        return user_id

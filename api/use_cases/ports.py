@@ -1,0 +1,98 @@
+"""The ports the use cases are written against: what they read, claim, hold and publish.
+
+Each port is the smallest `Protocol` one or more use cases need; `api.use_cases.adapters`
+backs them with Redis read models and the Kafka publisher, and unit tests with plain
+in-memory fakes. Must never import Redis, Kafka or a projection: the use cases see only these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from api.auth import Caller
+from domain.events import Event
+from schemas.log import Position
+
+
+@dataclass(frozen=True, slots=True)
+class LiveTweet:
+    """What a write needs to know of a live, original tweet (not deleted, not a retweet)."""
+
+    tweet_id: int
+    author_id: int
+    created_at_ms: int
+    reply_to: int | None = None
+    hashtags: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A registered user as log-in sees it."""
+
+    user_id: int
+    handle: str
+    display_name: str
+
+
+class TweetLookup(Protocol):
+    async def live_tweet(self, tweet_id: int) -> LiveTweet | None:
+        """The tweet if it exists, is not deleted and is not a retweet entry."""
+
+    async def retweet_by(self, tweet_id: int, user_id: int) -> int | None:
+        """The id of the user's retweet entry of this tweet, if they retweeted it."""
+
+
+class UserLookup(Protocol):
+    async def user_id(self, handle: str) -> int | None:
+        """The id of the user with this handle (any case), if one is registered."""
+
+    async def account(self, user_id: int) -> Account | None: ...
+
+    async def password_hash(self, user_id: int) -> str | None: ...
+
+
+class FollowGraph(Protocol):
+    async def is_following(self, follower_id: int, followee_id: int) -> bool: ...
+
+
+class HandleClaims(Protocol):
+    """Handles claimed before their registration is published, so two racing writers of one
+    handle cannot both win, whichever API process they reach."""
+
+    async def claim(self, handle_key: str, user_id: int) -> bool:
+        """True if the caller now holds the claim; False if someone else already does."""
+
+    async def release(self, handle_key: str) -> None: ...
+
+
+class FollowHolds(Protocol):
+    async def hold(self, follower_id: int, followee_id: int) -> None:
+        """Taken before a follow or unfollow is published: the follower's home timeline is
+        served but not stored until the worker has the new edge."""
+
+
+class EventLog(Protocol):
+    async def publish(self, event: Event, *, correlation_id: str | None) -> Position:
+        """Append the event; its position once the log has acknowledged it."""
+
+
+class Ids(Protocol):
+    def next_id(self) -> int: ...
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, stored_hash: str, password: str) -> bool: ...
+
+
+class SessionTokens(Protocol):
+    @property
+    def ttl_s(self) -> int: ...
+
+    def issue(self, caller: Caller) -> str: ...
+
+
+Clock = Callable[[], int]  # wall-clock time in Unix milliseconds

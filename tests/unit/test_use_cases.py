@@ -1,0 +1,486 @@
+"""The write use cases against in-memory ports: the rules between HTTP and the domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from api.auth import Caller
+from api.problems import REFUSALS
+from api.use_cases.errors import (
+    HandleTaken,
+    Refused,
+    TweetNotFound,
+    UserNotFound,
+    WrongCredentials,
+)
+from api.use_cases.handlers import UseCases
+from api.use_cases.ports import Account, LiveTweet
+from domain.commands import PostTweet, RegisterUser
+from domain.errors import CannotFollowSelf, InvalidHandle, InvalidTweetText, NotTheAuthor
+from domain.events import (
+    EVENT_TYPES,
+    Event,
+    RetweetUndone,
+    TweetDeleted,
+    TweetLiked,
+    TweetPosted,
+    TweetRetweeted,
+    TweetUnliked,
+    UserFollowed,
+    UserRegistered,
+    UserUnfollowed,
+)
+from domain.text import handle_key
+from schemas.log import Position
+
+NOW_MS = 1_700_000_000_000
+
+
+class BrokerDown(Exception):
+    pass
+
+
+@dataclass
+class ReadModels:
+    """Tweets, users and the follow graph in memory; the log applies each event at once."""
+
+    tweets: dict[int, LiveTweet] = field(default_factory=dict)
+    retweets: dict[tuple[int, int], int] = field(default_factory=dict)
+    handles: dict[str, int] = field(default_factory=dict)
+    accounts: dict[int, Account] = field(default_factory=dict)
+    password_hashes: dict[int, str] = field(default_factory=dict)
+    edges: set[tuple[int, int]] = field(default_factory=set)
+
+    def apply(self, event: Event) -> None:
+        match event:
+            case UserRegistered():
+                self.handles[handle_key(event.handle)] = event.user_id
+                self.accounts[event.user_id] = Account(
+                    event.user_id, event.handle, event.display_name
+                )
+                self.password_hashes[event.user_id] = event.password_hash
+            case TweetPosted():
+                self.tweets[event.tweet_id] = LiveTweet(
+                    event.tweet_id,
+                    event.author_id,
+                    event.created_at_ms,
+                    event.reply_to,
+                    event.hashtags,
+                )
+            case TweetDeleted():
+                del self.tweets[event.tweet_id]
+            case TweetRetweeted():
+                self.retweets[event.tweet_id, event.user_id] = event.retweet_id
+            case RetweetUndone():
+                self.retweets.pop((event.tweet_id, event.user_id), None)
+            case UserFollowed():
+                self.edges.add((event.follower_id, event.followee_id))
+            case UserUnfollowed():
+                self.edges.discard((event.follower_id, event.followee_id))
+
+    # TweetLookup
+    async def live_tweet(self, tweet_id: int) -> LiveTweet | None:
+        return self.tweets.get(tweet_id)
+
+    async def retweet_by(self, tweet_id: int, user_id: int) -> int | None:
+        return self.retweets.get((tweet_id, user_id))
+
+    # UserLookup
+    async def user_id(self, handle: str) -> int | None:
+        return self.handles.get(handle_key(handle))
+
+    async def account(self, user_id: int) -> Account | None:
+        return self.accounts.get(user_id)
+
+    async def password_hash(self, user_id: int) -> str | None:
+        return self.password_hashes.get(user_id)
+
+    # FollowGraph
+    async def is_following(self, follower_id: int, followee_id: int) -> bool:
+        return (follower_id, followee_id) in self.edges
+
+
+@dataclass
+class Journal:
+    """What the use cases did to the outside world, in order."""
+
+    entries: list[tuple[str, object]] = field(default_factory=list)
+
+    def events(self) -> list[Event]:
+        return [entry for _, entry in self.entries if isinstance(entry, EVENT_TYPES)]
+
+
+@dataclass
+class Log:
+    journal: Journal
+    read_models: ReadModels
+    failure: Exception | None = None
+
+    async def publish(self, event: Event, *, correlation_id: str | None) -> Position:
+        if self.failure is not None:
+            raise self.failure
+        self.journal.entries.append(("publish", event))
+        self.read_models.apply(event)
+        return Position("chirp.test", 0, len(self.journal.events()) - 1)
+
+
+@dataclass
+class Claims:
+    held: dict[str, int] = field(default_factory=dict)
+
+    async def claim(self, handle_key: str, user_id: int) -> bool:
+        if handle_key in self.held:
+            return False
+        self.held[handle_key] = user_id
+        return True
+
+    async def release(self, handle_key: str) -> None:
+        del self.held[handle_key]
+
+
+@dataclass
+class Holds:
+    journal: Journal
+
+    async def hold(self, follower_id: int, followee_id: int) -> None:
+        self.journal.entries.append(("hold", (follower_id, followee_id)))
+
+
+@dataclass
+class Ids:
+    last: int = 1000
+
+    def next_id(self) -> int:
+        self.last += 1
+        return self.last
+
+
+class Passwords:
+    async def hash(self, password: str) -> str:
+        return f"hashed:{password}"
+
+    async def verify(self, stored_hash: str, password: str) -> bool:
+        return stored_hash == f"hashed:{password}"
+
+
+class Tokens:
+    ttl_s = 3600
+
+    def issue(self, caller: Caller) -> str:
+        return f"token:{caller.user_id}:{caller.handle}:{caller.display_name}"
+
+
+@dataclass
+class World:
+    read_models: ReadModels = field(default_factory=ReadModels)
+    journal: Journal = field(default_factory=Journal)
+    claims: Claims = field(default_factory=Claims)
+    ids: Ids = field(default_factory=Ids)
+
+    def __post_init__(self) -> None:
+        self.log = Log(self.journal, self.read_models)
+        self.use_cases = UseCases(
+            tweets=self.read_models,
+            users=self.read_models,
+            graph=self.read_models,
+            claims=self.claims,
+            holds=Holds(self.journal),
+            log=self.log,
+            ids=self.ids,
+            passwords=Passwords(),
+            tokens=Tokens(),
+            clock=lambda: NOW_MS,
+        )
+
+    def events(self) -> list[Event]:
+        return self.journal.events()
+
+    async def user(self, handle: str) -> int:
+        registered = await self.use_cases.register(RegisterUser(handle, "correct horse"))
+        return registered.event.user_id
+
+    async def tweet(self, author_id: int, text: str = "hello #chirp") -> int:
+        posted = await self.use_cases.post_tweet(PostTweet(author_id=author_id, text=text))
+        return posted.event.tweet_id
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+async def test_registering_claims_the_handle_and_publishes_the_account(world: World) -> None:
+    registered = await world.use_cases.register(
+        RegisterUser("Ada", "correct horse"), correlation_id="c-1"
+    )
+
+    event = registered.event
+    assert world.events() == [event]
+    assert registered.position == Position("chirp.test", 0, 0)
+    assert (event.handle, event.display_name) == ("Ada", "Ada")
+    assert event.password_hash == "hashed:correct horse"
+    assert event.registered_at_ms == NOW_MS
+    assert world.claims.held == {"ada": event.user_id}
+
+
+async def test_a_handle_is_taken_whatever_its_case(world: World) -> None:
+    await world.user("ada")
+
+    with pytest.raises(HandleTaken):
+        await world.use_cases.register(RegisterUser("ADA", "another password"))
+
+    assert len(world.events()) == 1
+    assert list(world.claims.held) == ["ada"]
+
+
+async def test_a_registered_handle_without_a_claim_is_taken_and_not_left_claimed(
+    world: World,
+) -> None:
+    await world.user("ada")
+    world.claims.held.clear()  # e.g. claims lost while the read model kept the account
+
+    with pytest.raises(HandleTaken):
+        await world.use_cases.register(RegisterUser("ada", "another password"))
+
+    assert len(world.events()) == 1
+    assert world.claims.held == {}
+
+
+async def test_the_claim_is_released_when_publishing_fails(world: World) -> None:
+    world.log.failure = BrokerDown("no leader")
+
+    with pytest.raises(BrokerDown):
+        await world.use_cases.register(RegisterUser("ada", "correct horse"))
+
+    assert world.claims.held == {}
+    assert world.events() == []
+    world.log.failure = None
+    registered = await world.use_cases.register(RegisterUser("ada", "correct horse"))
+    assert world.events() == [registered.event]
+
+
+async def test_an_invalid_handle_is_refused_before_anything_is_claimed(world: World) -> None:
+    with pytest.raises(InvalidHandle):
+        await world.use_cases.register(RegisterUser("has space", "correct horse"))
+
+    assert world.claims.held == {}
+    assert world.events() == []
+
+
+async def test_logging_in_issues_a_token_for_the_account(world: World) -> None:
+    await world.use_cases.register(RegisterUser("ada", "correct horse", "Ada L."))
+
+    session = await world.use_cases.log_in("ADA", "correct horse")
+
+    user_id = await world.read_models.user_id("ada")
+    assert session.access_token == f"token:{user_id}:ada:Ada L."
+    assert session.expires_in_s == 3600
+
+
+@pytest.mark.parametrize(("handle", "password"), [("ada", "wrong horse"), ("bob", "correct horse")])
+async def test_a_wrong_password_or_unknown_handle_gets_no_token(
+    world: World, handle: str, password: str
+) -> None:
+    await world.user("ada")
+
+    with pytest.raises(WrongCredentials):
+        await world.use_cases.log_in(handle, password)
+
+
+async def test_posting_publishes_the_tweet(world: World) -> None:
+    ada = await world.user("ada")
+
+    posted = await world.use_cases.post_tweet(PostTweet(author_id=ada, text="hi #Chirp"))
+
+    assert world.events()[-1] == posted.event
+    assert posted.event.author_id == ada and posted.event.hashtags == ("chirp",)
+    assert posted.event.created_at_ms == NOW_MS
+    assert posted.event.tweet_id == world.ids.last
+
+
+async def test_a_reply_to_a_live_tweet_names_it(world: World) -> None:
+    ada = await world.user("ada")
+    parent = await world.tweet(ada)
+
+    posted = await world.use_cases.post_tweet(
+        PostTweet(author_id=ada, text="me too", reply_to=parent, quote_of=parent)
+    )
+
+    assert (posted.event.reply_to, posted.event.quote_of) == (parent, parent)
+
+
+@pytest.mark.parametrize("field_name", ["reply_to", "quote_of"])
+async def test_a_reply_or_quote_of_a_missing_or_deleted_tweet_is_refused(
+    world: World, field_name: str
+) -> None:
+    ada = await world.user("ada")
+    deleted = await world.tweet(ada)
+    await world.use_cases.delete_tweet(deleted, ada)
+    published = len(world.events())
+
+    for missing in (424242, deleted):
+        command = PostTweet(author_id=ada, text="hello", **{field_name: missing})
+        with pytest.raises(TweetNotFound):
+            await world.use_cases.post_tweet(command)
+
+    assert len(world.events()) == published
+
+
+async def test_bad_text_is_refused_by_the_domain(world: World) -> None:
+    ada = await world.user("ada")
+
+    with pytest.raises(InvalidTweetText):
+        await world.use_cases.post_tweet(PostTweet(author_id=ada, text="   "))
+
+    assert len(world.events()) == 1
+
+
+async def test_the_author_deletes_a_tweet_as_it_was_posted(world: World) -> None:
+    ada = await world.user("ada")
+    parent = await world.tweet(ada)
+    reply = await world.use_cases.post_tweet(
+        PostTweet(author_id=ada, text="more #chirp #news", reply_to=parent)
+    )
+
+    await world.use_cases.delete_tweet(reply.event.tweet_id, ada)
+
+    assert world.events()[-1] == TweetDeleted(
+        tweet_id=reply.event.tweet_id,
+        author_id=ada,
+        deleted_at_ms=NOW_MS,
+        created_at_ms=reply.event.created_at_ms,
+        reply_to=parent,
+        hashtags=("chirp", "news"),
+    )
+
+
+async def test_only_the_author_may_delete(world: World) -> None:
+    ada, bob = await world.user("ada"), await world.user("bob")
+    tweet = await world.tweet(ada)
+    published = len(world.events())
+
+    with pytest.raises(NotTheAuthor):
+        await world.use_cases.delete_tweet(tweet, bob)
+
+    assert len(world.events()) == published
+    assert await world.read_models.live_tweet(tweet) is not None
+
+
+@pytest.mark.parametrize("action", ["delete_tweet", "like", "unlike", "retweet", "undo_retweet"])
+async def test_acting_on_a_missing_tweet_is_refused(world: World, action: str) -> None:
+    ada = await world.user("ada")
+
+    with pytest.raises(TweetNotFound):
+        await getattr(world.use_cases, action)(424242, ada)
+
+    assert len(world.events()) == 1
+
+
+async def test_likes_and_unlikes_are_published(world: World) -> None:
+    ada, bob = await world.user("ada"), await world.user("bob")
+    tweet = await world.tweet(ada)
+
+    liked = await world.use_cases.like(tweet, bob)
+    unliked = await world.use_cases.unlike(tweet, bob)
+
+    assert world.events()[-2:] == [
+        TweetLiked(tweet_id=tweet, user_id=bob, liked_at_ms=NOW_MS),
+        TweetUnliked(tweet_id=tweet, user_id=bob, unliked_at_ms=NOW_MS),
+    ]
+    assert unliked.offset == liked.offset + 1
+
+
+async def test_retweeting_twice_produces_one_event(world: World) -> None:
+    ada, bob = await world.user("ada"), await world.user("bob")
+    tweet = await world.tweet(ada)
+
+    first = await world.use_cases.retweet(tweet, bob)
+    second = await world.use_cases.retweet(tweet, bob)
+
+    retweets = [event for event in world.events() if isinstance(event, TweetRetweeted)]
+    assert first is not None and second is None
+    assert retweets == [
+        TweetRetweeted(
+            retweet_id=world.ids.last, tweet_id=tweet, user_id=bob, retweeted_at_ms=NOW_MS
+        )
+    ]
+
+
+async def test_a_retweet_undone_can_be_made_again(world: World) -> None:
+    ada, bob = await world.user("ada"), await world.user("bob")
+    tweet = await world.tweet(ada)
+    await world.use_cases.retweet(tweet, bob)
+
+    await world.use_cases.undo_retweet(tweet, bob)
+    again = await world.use_cases.retweet(tweet, bob)
+
+    assert again is not None
+    kinds = [type(event) for event in world.events()[-3:]]
+    assert kinds == [TweetRetweeted, RetweetUndone, TweetRetweeted]
+
+
+async def test_a_follow_holds_the_home_timeline_before_it_is_published(world: World) -> None:
+    ada, bob = await world.user("ada"), await world.user("bob")
+
+    position = await world.use_cases.follow(ada, "BOB", correlation_id="c-2")
+
+    assert position is not None
+    assert world.journal.entries[-2:] == [
+        ("hold", (ada, bob)),
+        ("publish", UserFollowed(follower_id=ada, followee_id=bob, followed_at_ms=NOW_MS)),
+    ]
+
+
+async def test_following_twice_produces_nothing(world: World) -> None:
+    ada = await world.user("ada")
+    await world.user("bob")
+    await world.use_cases.follow(ada, "bob")
+    before = list(world.journal.entries)
+
+    assert await world.use_cases.follow(ada, "bob") is None
+    assert world.journal.entries == before
+
+
+async def test_unfollowing_holds_then_publishes_and_a_second_time_produces_nothing(
+    world: World,
+) -> None:
+    ada, bob = await world.user("ada"), await world.user("bob")
+    await world.use_cases.follow(ada, "bob")
+
+    assert await world.use_cases.unfollow(ada, "bob") is not None
+    after_first = list(world.journal.entries)
+    assert await world.use_cases.unfollow(ada, "bob") is None
+
+    assert after_first[-2:] == [
+        ("hold", (ada, bob)),
+        ("publish", UserUnfollowed(follower_id=ada, followee_id=bob, unfollowed_at_ms=NOW_MS)),
+    ]
+    assert world.journal.entries == after_first
+
+
+@pytest.mark.parametrize("action", ["follow", "unfollow"])
+async def test_following_an_unknown_handle_is_refused(world: World, action: str) -> None:
+    ada = await world.user("ada")
+
+    with pytest.raises(UserNotFound):
+        await getattr(world.use_cases, action)(ada, "nobody")
+
+    assert len(world.journal.entries) == 1
+
+
+@pytest.mark.parametrize("action", ["follow", "unfollow"])
+async def test_following_yourself_is_refused_by_the_domain(world: World, action: str) -> None:
+    ada = await world.user("ada")
+
+    with pytest.raises(CannotFollowSelf):
+        await getattr(world.use_cases, action)(ada, "ada")
+
+    assert len(world.journal.entries) == 1
+
+
+def test_every_refusal_has_a_problem_status() -> None:
+    refusals = set(Refused.__subclasses__())
+    assert refusals == {TweetNotFound, UserNotFound, HandleTaken, WrongCredentials}
+    assert set(REFUSALS) == refusals
