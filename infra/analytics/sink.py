@@ -279,7 +279,9 @@ class AnalyticsSink:
                     len(partitions),
                 )
                 self._report("joined")
-                if once:
+                # A join before the topics' metadata arrived assigns nothing; the consumer
+                # joins again once it has them, so `once` waits for a real assignment.
+                if once and partitions:
                     drain_to = dict(self._consumer.end_offsets(list(partitions)))
             for records in polled.values():
                 self._add(records)
