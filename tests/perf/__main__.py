@@ -1,10 +1,14 @@
 """`make bench`: Chirp's benchmarks on this machine, each beside a baseline from the same run.
 
-    python -m tests.perf [--users 10000] [--mean-followees 100] [--quick]
+    python -m tests.perf                  # the full run; writes docs/perf/results.json
+    python -m tests.perf --quick          # a small workload, a few minutes; var/bench-quick.json
+    python -m tests.perf --users 1000 --mean-followees 20 --seconds 5 --output /tmp/b.json
 
-Starts a private stack under var/bench, loads a power-law social graph through the log,
-then measures the write path, the read path, fan-out, replay and memory. Prints a table and
-writes docs/perf/results.json (one flat object).
+First the worker's fan-out code path alone on a single Redis and on a 3-master Redis Cluster;
+then a private stack under var/bench: a power-law social graph loaded through the log (the
+worker's follow throughput beside raw consumption of the follows topic), the write and read
+paths with one and with two API processes, end-to-end fan-out, replay and memory. Prints a
+table and writes one flat JSON object; only a full-size run may write docs/perf/results.json.
 """
 
 from __future__ import annotations
@@ -16,33 +20,36 @@ import json
 import os
 import platform
 import random
+import shutil
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
-import orjson
 from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient
 from redis import Redis
 from redis.exceptions import RedisError
 from rich.console import Console
 from rich.table import Table
 
-from api.auth import ALGORITHM
+from api.auth import Passwords
 from api.positions import decode_token
 from domain.ids import sortable_id
 from infra.replay import projection_statuses, replay
 from infra.settings import REPO_ROOT, Settings
 from projections.registry import PROJECTION_FAMILIES
+from projections.writer import decode_positions
+from schemas.log import FOLLOWS_BY_FOLLOWEE_FAMILY
+from tests.perf import fanout_writer
+from tests.perf.http_paths import HttpPath, by_api_processes, home_targets, token_for, tweet_targets
 from tests.perf.report import render
-from tests.perf.stack import BENCH_SECRET, BenchStack, running_stack
-from tests.perf.vegeta import LoadResult, attack, target
+from tests.perf.stack import BENCH_DIR, BenchStack, bench_settings, running_stack
 from tests.perf.workload import (
     PASSWORD,
     SocialGraph,
@@ -55,12 +62,11 @@ from tests.support.read_models import serving_namespace
 
 console = Console()
 RESULTS = REPO_ROOT / "docs" / "perf" / "results.json"
+REDUCED_RESULTS = REPO_ROOT / "var" / "bench-quick.json"
 
-
-def token_for(user_id: int, handle: str) -> str:
-    now = int(time.time())
-    claims = {"sub": str(user_id), "handle": handle, "iat": now, "exp": now + 7200}
-    return jwt.encode(claims, BENCH_SECRET, algorithm=ALGORITHM)
+# Run sizes: `make bench` uses FULL; `--quick` uses QUICK; single flags override either.
+FULL = {"users": 10_000, "mean_followees": 100, "seconds": 15.0, "fanout_tweets": 1000}
+QUICK = {"users": 1000, "mean_followees": 20, "seconds": 5.0, "fanout_tweets": 300}
 
 
 def rss_kb(pid: int) -> int:
@@ -91,29 +97,67 @@ def peak_rss(pids: dict[str, int]) -> Iterator[dict[str, int]]:
         sampler.join()
 
 
-def wait_caught_up(settings: Settings, what: str, timeout_s: float = 1800) -> float:
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+# --- the worker's progress -------------------------------------------------------------------
+
+
+def follow_edges_lag(settings: Settings, admin: KafkaAdminClient, consumer: KafkaConsumer) -> int:
+    """Follows not yet in the worker's edge table: its consumer group's committed offsets on
+    the by-followee topic (Faust commits every few seconds) against the topic's end."""
+    topic = settings.topic(FOLLOWS_BY_FOLLOWEE_FAMILY)
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    ends = consumer.end_offsets(partitions)
+    group = settings.worker_id  # Faust's consumer group is the app id
+    committed = admin.list_group_offsets({group: partitions}).get(group, {})
+    return sum(
+        max(0, end - max(0, committed[tp].offset if tp in committed else 0))
+        for tp, end in ends.items()
+    )
+
+
+def wait_caught_up(settings: Settings, what: str, timeout_s: float = 3600) -> float:
+    """Until every projection has applied the whole log and the edge table has every follow."""
     started = time.monotonic()
-    with console.status(f"{what}: waiting for the worker ...") as status:
-        while True:
-            lag = sum(s.lag for s in asyncio.run(projection_statuses(settings)))
-            status.update(f"{what}: worker lag {lag:,} events")
-            if lag == 0:
-                return time.monotonic() - started
-            if time.monotonic() - started > timeout_s:
-                raise RuntimeError(f"worker still {lag} events behind after {timeout_s}s")
-            time.sleep(1)
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        with console.status(f"{what}: waiting for the worker ...") as status:
+            while True:
+                lag = sum(s.lag for s in asyncio.run(projection_statuses(settings)))
+                edges = follow_edges_lag(settings, admin, consumer)
+                status.update(f"{what}: worker lag {lag:,} events, {edges:,} follow edges")
+                if lag == 0 and edges == 0:
+                    return time.monotonic() - started
+                if time.monotonic() - started > timeout_s:
+                    behind = lag + edges
+                    raise RuntimeError(f"worker still {behind} events behind after {timeout_s}s")
+                time.sleep(0.5)
+    finally:
+        consumer.close()
+        admin.close()
+
+
+# --- load ------------------------------------------------------------------------------------
 
 
 def load_workload(stack: BenchStack, shape: WorkloadShape) -> tuple[SocialGraph, dict[str, Any]]:
-    from api.auth import Passwords
+    """Produce the workload into the log while the worker projects it, as it would live.
 
+    The worker's follow throughput is the follows over the time from the first event produced
+    until every projection and the edge table have caught up (the follows are ~97 % of the
+    events; the rest are the users and two tweets each)."""
     graph = build_graph(shape)
+    password_hash = Passwords().hash(PASSWORD)
     started = time.monotonic()
-    events = asyncio.run(
-        produce(stack.settings, graph_events(graph, shape, Passwords().hash(PASSWORD)))
-    )
+    events = asyncio.run(produce(stack.settings, graph_events(graph, shape, password_hash)))
     produced_s = time.monotonic() - started
     projected_s = wait_caught_up(stack.settings, "load")
+    worker_s = time.monotonic() - started
     counts = graph.followers_count()
     console.print(
         f"loaded {events:,} events ({graph.edges:,} follows, max {max(counts):,} followers) "
@@ -126,6 +170,19 @@ def load_workload(stack: BenchStack, shape: WorkloadShape) -> tuple[SocialGraph,
         "workload_events": events,
         "load_produce_events_per_s": round(events / produced_s),
         "load_project_seconds": round(projected_s, 1),
+        "worker_follow_seconds": round(worker_s, 1),
+        "worker_follow_events_per_s": round(graph.edges / worker_s),
+    }
+
+
+def follows_raw_consume(settings: Settings, follow_rate: float) -> dict[str, Any]:
+    """Baseline of the worker's follow throughput: raw consumption of the follows topic."""
+    with console.status("raw consumption of the follows topic ..."):
+        events, rate = raw_consume_rate(settings, [settings.topic("follows")])
+    return {
+        "worker_follow_raw_consume_events": events,
+        "worker_follow_raw_consume_events_per_s": round(rate),
+        "worker_follow_ratio_to_raw_consume": round(follow_rate / rate, 3),
     }
 
 
@@ -146,102 +203,31 @@ async def activate(api_url: str, graph: SocialGraph, concurrency: int = 32) -> N
         await asyncio.gather(*(reader(client) for _ in range(concurrency)))
 
 
-def tweet_targets(
-    url: str, graph: SocialGraph, count: int, rng: random.Random
-) -> list[dict[str, Any]]:
-    targets = []
-    for n in range(count):
-        index = rng.randrange(len(graph.user_ids))
-        token = token_for(graph.user_ids[index], graph.handles[index])
-        body = orjson.dumps({"text": f"benchmark tweet {n} #bench{n % 20}"})
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        targets.append(target("POST", url, headers, body))
-    return targets
+# --- the HTTP paths --------------------------------------------------------------------------
 
 
-def home_targets(
-    url: str, graph: SocialGraph, count: int, rng: random.Random
-) -> list[dict[str, Any]]:
-    targets = []
-    for _ in range(count):
-        index = rng.randrange(len(graph.user_ids))
-        token = token_for(graph.user_ids[index], graph.handles[index])
-        targets.append(target("GET", url, {"Authorization": f"Bearer {token}"}))
-    return targets
-
-
-TargetMaker = Callable[[str, SocialGraph, int, random.Random], list[dict[str, Any]]]
-
-
-def http_path(
-    name: str,
-    make_targets: TargetMaker,
-    urls: tuple[str, str],
-    rate: int,
-    graph: SocialGraph,
-    args: argparse.Namespace,
-    settle: Callable[[], object] = lambda: None,
-) -> tuple[dict[str, LoadResult], dict[str, Any]]:
-    """The highest sustained rate and the latencies at `rate`, for Chirp and the baseline.
-
-    `settle` runs after each pair of runs (the write path waits for the worker there).
-    """
-    rng = random.Random(name)
-    api, base = urls
-    results: dict[str, LoadResult] = {}
-    with console.status(f"{name} path: highest sustained rate ..."):
-        results["max"] = attack(
-            make_targets(api, graph, 5000, rng), rate=0, duration_s=args.seconds
-        )
-        results["baseline_max"] = attack(
-            make_targets(base, graph, 2000, rng), rate=0, duration_s=args.seconds
-        )
-    settle()
-    with console.status(f"{name} path: {rate:,}/s open loop ..."):
-        results["at_rate"] = attack(
-            make_targets(api, graph, 5000, rng), rate=rate, duration_s=args.seconds
-        )
-        results["baseline_at_rate"] = attack(
-            make_targets(base, graph, 2000, rng), rate=rate, duration_s=args.seconds
-        )
-    settle()
-    at, max_, base_max = results["at_rate"], results["max"], results["baseline_max"]
-    row = {
-        f"{name}_max_rps": round(max_.achieved_rps, 1),
-        f"{name}_p50_ms_at_{rate}_rps": round(at.p50_ms, 2),
-        f"{name}_p95_ms_at_{rate}_rps": round(at.p95_ms, 2),
-        f"{name}_p99_ms_at_{rate}_rps": round(at.p99_ms, 2),
-        f"{name}_success_at_{rate}_rps": round(at.success_ratio, 4),
-        f"{name}_baseline_max_rps": round(base_max.achieved_rps, 1),
-        f"{name}_baseline_p95_ms_at_{rate}_rps": round(results["baseline_at_rate"].p95_ms, 2),
-        f"{name}_ratio_to_baseline": round(max_.achieved_rps / base_max.achieved_rps, 3),
-    }
-    return results, row
-
-
-def write_path(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> dict[str, Any]:
-    urls = (f"{stack.api.url}/v1/tweets", f"{stack.baseline.url}/baseline/tweets")
-    results, row = http_path(
+def http_paths(stack: BenchStack, graph: SocialGraph, seconds: float) -> dict[str, Any]:
+    write = HttpPath(
         "write",
+        "write path (POST /v1/tweets)",
         tweet_targets,
-        urls,
-        1000,
-        graph,
-        args,
+        "/v1/tweets",
+        "/baseline/tweets",
+        share_of_baseline=0.20,
         settle=lambda: wait_caught_up(stack.settings, "write path"),
     )
-    show("write path (POST /v1/tweets)", results)
-    return row
-
-
-def read_path(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> dict[str, Any]:
-    urls = (
-        f"{stack.api.url}/v1/timelines/home?limit=20",
-        f"{stack.baseline.url}/baseline/timeline",
+    read = HttpPath(
+        "read",
+        "read path (GET /v1/timelines/home, limit 20)",
+        home_targets,
+        "/v1/timelines/home?limit=20",
+        "/baseline/timeline",
+        share_of_baseline=0.10,
     )
-    results, row = http_path("read", home_targets, urls, 2000, graph, args)
-    show("read path (GET /v1/timelines/home, limit 20)", results)
-    return row
+    return by_api_processes(stack, [write, read], graph, seconds)
+
+
+# --- fan-out ---------------------------------------------------------------------------------
 
 
 def fanout(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> dict[str, Any]:
@@ -267,7 +253,7 @@ def fanout(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> d
                 raw = redis.hgetall(positions_key)
             except RedisError:
                 continue  # a busy Redis: look again
-            applied = {k.decode(): int(v) for k, v in raw.items()}
+            applied = decode_positions(raw)
             now = time.monotonic()
             for item in list(pending):
                 sent_at, field, offset = item
@@ -305,15 +291,14 @@ def fanout(stack: BenchStack, graph: SocialGraph, args: argparse.Namespace) -> d
     baseline = raw_zadd_rate(redis)
     redis.close()
     visible_ms.sort()
-    pct = lambda q: visible_ms[min(len(visible_ms) - 1, int(q * len(visible_ms)))]  # noqa: E731
     row = {
         "fanout_tweets": len(visible_ms),
         "fanout_tweets_per_s": round(len(visible_ms) / elapsed, 1),
         "fanout_failed_posts": failures,
         "fanout_deliveries_per_s": round(deliveries / elapsed),
-        "fanout_visible_p50_ms": round(pct(0.50), 1),
-        "fanout_visible_p95_ms": round(pct(0.95), 1),
-        "fanout_visible_p99_ms": round(pct(0.99), 1),
+        "fanout_visible_p50_ms": round(percentile(visible_ms, 0.50), 1),
+        "fanout_visible_p95_ms": round(percentile(visible_ms, 0.95), 1),
+        "fanout_visible_p99_ms": round(percentile(visible_ms, 0.99), 1),
         "fanout_baseline_raw_zadd_per_s": round(baseline),
     }
     row["fanout_ratio_to_raw_zadd"] = round(row["fanout_deliveries_per_s"] / baseline, 3)
@@ -335,8 +320,32 @@ def raw_zadd_rate(redis: Redis, total: int = 200_000, batch: int = 1000) -> floa
     return total / elapsed
 
 
+def fanout_single_and_cluster(tweets: int) -> dict[str, Any]:
+    """The worker's fan-out code path alone (no Kafka): a single Redis, then a Redis Cluster."""
+    shape = fanout_writer.FanoutShape(tweets=tweets)
+    settings = bench_settings(BENCH_DIR / "fanout")
+    with console.status("fan-out through the projection writer: single Redis, then Cluster"):
+        single, cluster = fanout_writer.single_and_cluster(settings, shape)
+    row = {
+        "fanout_writer_authors": shape.authors,
+        "fanout_writer_followers_per_author": shape.followers_per_author,
+        "fanout_writer_tweets_per_batch": shape.tweets_per_batch,
+        "fanout_writer_deliveries": single.deliveries,
+        "fanout_single_deliveries_per_s": round(single.deliveries_per_s),
+        "fanout_cluster_deliveries_per_s": round(cluster.deliveries_per_s),
+        "fanout_cluster_ratio_to_single": round(
+            cluster.deliveries_per_s / single.deliveries_per_s, 3
+        ),
+    }
+    console.print(f"fan-out, projection writer alone: {row}")
+    return row
+
+
+# --- replay ----------------------------------------------------------------------------------
+
+
 def raw_consume_rate(settings: Settings, topics: list[str]) -> tuple[int, float]:
-    """Baseline: kafka-python reading the same topics from the start, no decoding."""
+    """Baseline: kafka-python reading the topics from the start, no decoding."""
     consumer = KafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
         enable_auto_commit=False,
@@ -389,21 +398,7 @@ def replay_all(stack: BenchStack) -> dict[str, Any]:
     return row
 
 
-def show(title: str, results: dict[str, LoadResult]) -> None:
-    table = Table(title=title)
-    for column in ("run", "requested/s", "achieved/s", "success", "p50 ms", "p95 ms", "p99 ms"):
-        table.add_column(column)
-    for name, r in results.items():
-        table.add_row(
-            name,
-            str(int(r.requested_rps) or "max"),
-            f"{r.achieved_rps:,.0f}",
-            f"{r.success_ratio:.3f}",
-            f"{r.p50_ms:.1f}",
-            f"{r.p95_ms:.1f}",
-            f"{r.p99_ms:.1f}",
-        )
-    console.print(table)
+# --- the run ---------------------------------------------------------------------------------
 
 
 def git_commit() -> str:
@@ -417,18 +412,47 @@ def git_commit() -> str:
     return done.stdout.strip()
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--users", type=int, default=10_000)
-    parser.add_argument("--mean-followees", type=int, default=100)
-    parser.add_argument("--seconds", type=float, default=15.0, help="length of each load run")
     parser.add_argument(
-        "--fanout-rate", type=float, default=40.0, help="tweets/s in the fan-out run"
+        "--quick",
+        action="store_true",
+        help="a small run: " + ", ".join(f"{k}={v}" for k, v in QUICK.items()),
     )
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--users", type=int, help=f"default {FULL['users']:,}")
+    parser.add_argument("--mean-followees", type=int, help=f"default {FULL['mean_followees']}")
+    parser.add_argument("--seconds", type=float, help=f"each load run ({FULL['seconds']} s)")
+    parser.add_argument(
+        "--fanout-tweets",
+        type=int,
+        help=f"tweets through the projection writer per Redis deployment ({FULL['fanout_tweets']})",
+    )
+    parser.add_argument(
+        "--fanout-rate", type=float, default=40.0, help="tweets/s in the end-to-end fan-out run"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help=f"default {RESULTS.relative_to(REPO_ROOT)} for a full-size run, "
+        f"else {REDUCED_RESULTS.relative_to(REPO_ROOT)}",
+    )
     args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+    for name, value in sizes.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    full_size = all(getattr(args, name) == value for name, value in FULL.items())
+    if args.output is None:
+        args.output = RESULTS if full_size else REDUCED_RESULTS
+    elif args.output.resolve() == RESULTS and not full_size:
+        parser.error(f"only a full-size run may write {RESULTS.relative_to(REPO_ROOT)}")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
     shape = WorkloadShape(users=args.users, mean_followees=args.mean_followees)
     started = time.monotonic()
     results: dict[str, Any] = {
@@ -436,16 +460,18 @@ def main() -> None:
         "git_commit": git_commit(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, {platform.platform()}",
-        "command": "make bench  (python -m tests.perf " + " ".join(sys.argv[1:]) + ")",
+        "command": "python -m tests.perf " + " ".join(sys.argv[1:]),
         "load_tool": "vegeta 12.12 (open loop at fixed rates; -rate=0 for the highest rate)",
     }
-    with running_stack() as stack:
+    shutil.rmtree(BENCH_DIR, ignore_errors=True)
+    results |= fanout_single_and_cluster(args.fanout_tweets)
+    with running_stack(BENCH_DIR / "stack") as stack:
         graph, loaded = load_workload(stack, shape)
         results |= loaded
+        results |= follows_raw_consume(stack.settings, loaded["worker_follow_events_per_s"])
         with console.status("activating every user (one home timeline read each) ..."):
             asyncio.run(activate(stack.api.url, graph))
-        results |= write_path(stack, graph, args)
-        results |= read_path(stack, graph, args)
+        results |= http_paths(stack, graph, args.seconds)
         with peak_rss(stack.pids) as fanout_peaks:
             results |= fanout(stack, graph, args)
         results |= {f"rss_mib_{name}_fanout": mib for name, mib in fanout_peaks.items()}
@@ -461,7 +487,7 @@ def main() -> None:
     for key, value in results.items():
         summary.add_row(key, str(value))
     console.print(summary)
-    if args.output == RESULTS:
+    if args.output.resolve() == RESULTS:
         render(args.output)
     console.print(f"wrote {args.output}")
 

@@ -1,4 +1,6 @@
-"""A private Chirp stack for benchmarks: its own ports and data under var/bench."""
+"""A private Chirp stack for benchmarks: its own ports and data under var/bench.
+
+The API and the baseline server can be restarted with another number of uvicorn processes."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from infra.local_services import KafkaBroker, LocalService, RedisServer, free_po
 from infra.settings import REPO_ROOT, Settings
 from infra.topics import ensure_topics
 
+BENCH_DIR = REPO_ROOT / "var" / "bench"
 BENCH_SECRET = "chirp-benchmark-secret-not-for-production-use"
 
 
@@ -58,6 +61,21 @@ class BenchStack:
     def pids(self) -> dict[str, int]:
         return {name: pid for name, p in self.processes.items() if (pid := p.pid()) is not None}
 
+    @property
+    def api_workers(self) -> int:
+        return self.api.settings.api_workers
+
+    def restart_api(self, workers: int) -> None:
+        """The API and the baseline again, each as `workers` uvicorn processes."""
+        for service in (self.api, self.baseline):
+            service.stop()
+        settings = self.settings.model_copy(update={"api_workers": workers})
+        self.api = ApiProcess(settings)
+        self.baseline = BaselineProcess(settings, self.baseline.settings.api_port)
+        for service in (self.api, self.baseline):
+            service.start()
+            service.wait_ready(timeout=120)
+
 
 def bench_settings(var_dir: Path, **overrides: object) -> Settings:
     kafka_port, controller_port, redis_port, api_port = free_ports(4)
@@ -77,8 +95,8 @@ def bench_settings(var_dir: Path, **overrides: object) -> Settings:
 
 
 @contextmanager
-def running_stack(**overrides: object) -> Iterator[BenchStack]:
-    var_dir = REPO_ROOT / "var" / "bench"
+def running_stack(var_dir: Path, **overrides: object) -> Iterator[BenchStack]:
+    """Kafka, Redis, the worker, the API and the baseline on fresh data in `var_dir`."""
     shutil.rmtree(var_dir, ignore_errors=True)
     settings = bench_settings(var_dir, **overrides)
     stack = BenchStack(
@@ -89,15 +107,16 @@ def running_stack(**overrides: object) -> Iterator[BenchStack]:
         ApiProcess(settings),
         BaselineProcess(settings, free_ports(1)[0]),
     )
-    started: list[LocalService] = []
+    started: list[str] = []
     try:
-        for service in (stack.kafka, stack.redis, stack.worker, stack.api, stack.baseline):
+        for name in ("kafka", "redis", "worker", "api", "baseline"):
+            service: LocalService = getattr(stack, name)
             service.start()
-            started.append(service)
+            started.append(name)
             service.wait_ready(timeout=120)
-            if service is stack.kafka:
+            if name == "kafka":
                 ensure_topics(settings, timeout=60)
         yield stack
     finally:
-        for service in reversed(started):
-            service.stop()
+        for name in reversed(started):
+            getattr(stack, name).stop()  # the current process: `restart_api` replaces two
