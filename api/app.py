@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
-from redis.asyncio import BlockingConnectionPool, Redis
 
 from api.auth import Passwords, TokenIssuer
 from api.body_limit import BodySizeLimit
@@ -21,6 +20,7 @@ from api.routes import following, health, sessions, timelines, trends, tweets, u
 from api.services import ApiServices
 from api.use_cases.adapters import use_cases_for
 from domain.ids import MAX_NODE_ID, IdGenerator
+from projections.redis_client import RedisClient
 from projections.registry import PROJECTION_FAMILIES
 from schemas import EventCodec
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 NODE_COUNTER_KEY = "chirp:id-nodes"
 
 
-async def allocate_node_id(redis: Redis) -> int:
+async def allocate_node_id(redis: RedisClient) -> int:
     """A node id no other running process holds (up to 1,024 processes at once)."""
     return int(await redis.incr(NODE_COUNTER_KEY)) % (MAX_NODE_ID + 1)
 
@@ -43,12 +43,7 @@ def topics_read(config: ApiConfig) -> dict[str, frozenset[str]]:
 
 @asynccontextmanager
 async def services_for(config: ApiConfig) -> AsyncIterator[ApiServices]:
-    # A bounded pool that makes requests wait for a connection instead of failing under bursts.
-    redis = Redis(
-        connection_pool=BlockingConnectionPool.from_url(
-            config.redis_dsn, max_connections=config.redis_max_connections, timeout=10
-        )
-    )
+    redis = config.redis_factory()
     producer = AIOKafkaProducer(
         bootstrap_servers=config.bootstrap_servers,
         acks="all",

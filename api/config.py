@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.trends import HoppingWindows
+from projections.redis_client import RedisFactory
 
 
 @dataclass(frozen=True, slots=True)
 class ApiConfig:
-    redis_dsn: str
-    redis_max_connections: int  # per process; requests wait for a connection beyond it
+    redis_factory: RedisFactory  # one Redis or a Redis Cluster, with its bound on connections
     bootstrap_servers: str  # Kafka, `host:port[,host:port...]`
     topic_prefix: str  # topics are named `<prefix>.<family>`, e.g. `chirp.tweets`
     jwt_secret: str

@@ -13,11 +13,11 @@ import hashlib
 from collections.abc import Callable
 
 import orjson
-from redis.asyncio import Redis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.body_limit import buffered
 from api.problems import problem_response
+from projections.redis_client import RedisClient
 
 HEADER = b"idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -26,7 +26,7 @@ PENDING_TTL_S = 60
 KEEP_S = 24 * 3600
 KEY_PREFIX = "chirp:idempotency:"
 
-RedisLookup = Callable[[Scope], Redis]
+RedisLookup = Callable[[Scope], RedisClient]
 
 
 def _digest(*parts: bytes) -> str:

@@ -6,9 +6,8 @@ import asyncio
 import time
 from collections.abc import Mapping, Sequence
 
-from redis.asyncio import Redis
-
 from projections.base import Namespace, serving_field
+from projections.redis_client import RedisClient
 from projections.writer import Pointers, read_pointers
 from schemas.log import Position
 
@@ -19,7 +18,7 @@ POINTERS_TTL_S = 0.25  # a rebuild keeps the old version this long and more afte
 class ReadModels:
     """Resolves projection names to their serving namespaces and waits for positions."""
 
-    def __init__(self, redis: Redis, topics_read: Mapping[str, frozenset[str]]) -> None:
+    def __init__(self, redis: RedisClient, topics_read: Mapping[str, frozenset[str]]) -> None:
         self.redis = redis
         self.topics_read = topics_read  # projection name -> topic names it consumes
         self._pointers: Pointers = {}

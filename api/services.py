@@ -5,19 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer
-from redis.asyncio import Redis
 
 from api.auth import Passwords, TokenIssuer
 from api.config import ApiConfig
 from api.publisher import EventPublisher
 from api.read_models import ReadModels
 from domain.ids import IdGenerator
+from projections.redis_client import RedisClient
 
 
 @dataclass(frozen=True, slots=True)
 class ApiServices:
     config: ApiConfig
-    redis: Redis
+    redis: RedisClient
     read_models: ReadModels
     publisher: EventPublisher
     offsets: AIOKafkaConsumer  # group-less consumer used only to read end offsets

@@ -9,10 +9,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from redis import Redis
+import redis
+from redis.exceptions import RedisClusterException
 
 from infra.local_services import LocalService
 from infra.settings import Settings
+from infra.wiring import sync_redis
 from streams.heartbeat import heartbeat_key
 
 PROBE_TIMEOUT_S = 1.0
@@ -51,9 +53,12 @@ class WorkerProcess(LocalService):
         pid = self.pid()
         if pid is None:
             return False
-        with Redis.from_url(self.settings.redis_dsn, socket_timeout=PROBE_TIMEOUT_S) as redis:
-            assigned = redis.get(heartbeat_key(f"{socket.gethostname()}:{pid}"))
-            return assigned is not None and int(assigned) > 0
+        try:
+            with sync_redis(self.settings, socket_timeout_s=PROBE_TIMEOUT_S) as client:
+                assigned = client.get(heartbeat_key(f"{socket.gethostname()}:{pid}"))
+        except (redis.RedisError, RedisClusterException):  # a cluster client checks on creation
+            return False
+        return assigned is not None and int(assigned) > 0
 
 
 class ApiProcess(LocalService):

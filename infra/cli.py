@@ -10,8 +10,9 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
+import redis
 import typer
-from redis import Redis
+from redis.exceptions import RedisClusterException
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -28,11 +29,18 @@ from infra.analytics import sink_lag
 from infra.analytics.cli import analytics_app
 from infra.analytics.process import AnalyticsSinkProcess
 from infra.app_processes import ApiProcess, WorkerProcess
-from infra.local_services import KafkaBroker, LocalService, RedisServer, ServiceStartError
+from infra.local_services import (
+    KafkaBroker,
+    LocalService,
+    ManagedService,
+    RedisCluster,
+    RedisServer,
+    ServiceStartError,
+)
 from infra.replay import projection_statuses, replay
 from infra.settings import Settings
 from infra.topics import ensure_topics
-from infra.wiring import worker_config
+from infra.wiring import sync_redis, worker_config
 from projections.registry import PROJECTION_FAMILIES
 from streams.heartbeat import HEARTBEAT_PREFIX
 
@@ -42,19 +50,42 @@ console = Console()
 errors = Console(stderr=True)
 
 SUPERVISE_EVERY_S = 1.0
+PROBE_TIMEOUT_S = 2.0
 
 
-def stack(settings: Settings) -> list[LocalService]:
-    """Every component in start order; they stop in reverse."""
-    components: list[LocalService] = [
-        KafkaBroker(settings),
-        RedisServer(settings),
-        WorkerProcess(settings),
-        ApiProcess(settings),
-    ]
+def stack(settings: Settings, *, redis_cluster: bool = False) -> list[ManagedService]:
+    """Every component in start order; they stop in reverse.
+
+    Redis is the single server unless `CHIRP_REDIS_CLUSTER_NODES` names a Redis Cluster: that
+    one runs elsewhere, or is the local cluster `redis_cluster` asks for (or an earlier
+    `chirp up --redis-cluster` left data of).
+    """
+    components: list[ManagedService] = [KafkaBroker(settings)]
+    components += local_redis(settings, redis_cluster=redis_cluster)
+    components += [WorkerProcess(settings), ApiProcess(settings)]
     if settings.analytics.enabled:
         components.append(AnalyticsSinkProcess(settings))
     return components
+
+
+def local_redis(settings: Settings, *, redis_cluster: bool) -> list[ManagedService]:
+    if not settings.redis_cluster_addresses:
+        return [RedisServer(settings)]
+    if redis_cluster:
+        return [RedisCluster(settings)]  # refuses nodes on other machines
+    try:
+        cluster = RedisCluster(settings)
+    except ServiceStartError:
+        return []  # nodes elsewhere: not ours to start or stop
+    return [cluster] if cluster.data_dir.exists() else []
+
+
+def redis_answers(settings: Settings) -> bool:
+    try:
+        with sync_redis(settings, socket_timeout_s=PROBE_TIMEOUT_S) as client:
+            return bool(client.ping())
+    except (redis.RedisError, RedisClusterException):
+        return False
 
 
 def fail(message: str) -> typer.Exit:
@@ -62,9 +93,9 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def start_stack(settings: Settings) -> list[LocalService]:
-    components = stack(settings)
-    started: list[LocalService] = []
+def start_stack(settings: Settings, *, redis_cluster: bool) -> list[ManagedService]:
+    components = stack(settings, redis_cluster=redis_cluster)
+    started: list[ManagedService] = []
     try:
         for component in components:
             with console.status(f"starting {component.name} ..."):
@@ -80,7 +111,7 @@ def start_stack(settings: Settings) -> list[LocalService]:
     return components
 
 
-def stop_stack(components: list[LocalService]) -> None:
+def stop_stack(components: list[ManagedService]) -> None:
     for component in reversed(components):
         with console.status(f"stopping {component.name} ..."):
             component.stop()
@@ -88,19 +119,35 @@ def stop_stack(components: list[LocalService]) -> None:
 
 def print_urls(settings: Settings) -> None:
     api = f"http://{settings.api_host}:{settings.api_port}"
+    redis_where = (
+        f"cluster {settings.redis_cluster_nodes}"
+        if settings.redis_cluster_addresses
+        else settings.redis_dsn
+    )
     console.print(
         f"Chirp is up.\n  API      {api}\n  Docs     {api}/docs\n"
-        f"  Kafka    {settings.bootstrap_servers}\n  Redis    {settings.redis_dsn}"
+        f"  Kafka    {settings.bootstrap_servers}\n  Redis    {redis_where}"
     )
 
 
 @app.command()
 def up(
     detach: Annotated[bool, typer.Option("--detach", "-d", help="Return once healthy")] = False,
+    redis_cluster: Annotated[
+        bool,
+        typer.Option(
+            "--redis-cluster",
+            help="Start a local 3-master Redis Cluster on the CHIRP_REDIS_CLUSTER_NODES ports",
+        ),
+    ] = False,
 ) -> None:
-    """Start Kafka, Redis, the Faust worker and the API; Ctrl-C stops them all."""
+    """Start Kafka, Redis, the Faust worker and the API; Ctrl-C stops them all.
+
+    With CHIRP_REDIS_CLUSTER_NODES set, no single Redis is started: the worker and the API use
+    that Redis Cluster (started here with --redis-cluster, else already running).
+    """
     settings = Settings()
-    components = start_stack(settings)
+    components = start_stack(settings, redis_cluster=redis_cluster)
     print_urls(settings)
     if detach:
         console.print("Stop it with [bold]chirp down[/].")
@@ -132,18 +179,19 @@ def status() -> None:
     components = Table("component", "state", "pid")
     for component in stack(settings):
         running = component.is_running()
+        pid = component.pid() if isinstance(component, LocalService) else None
         components.add_row(
             component.name,
             "[green]running[/]" if running else "[red]stopped[/]",
-            str(component.pid() or "-"),
+            str(pid or "-"),
         )
     console.print(components)
-    if not RedisServer(settings).is_running() or not KafkaBroker(settings).is_running():
+    if not KafkaBroker(settings).is_running() or not redis_answers(settings):
         return
-    with Redis.from_url(settings.redis_dsn) as redis:
+    with sync_redis(settings) as client:  # on a cluster, the scan covers every primary
         workers = [
             key.decode().removeprefix(HEARTBEAT_PREFIX)
-            for key in redis.scan_iter(match=HEARTBEAT_PREFIX + "*")
+            for key in client.scan_iter(match=HEARTBEAT_PREFIX + "*")
         ]
     console.print(f"live workers: {', '.join(workers) or 'none'}")
     print_projection_table(settings)

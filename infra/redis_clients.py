@@ -14,9 +14,11 @@ import redis.asyncio
 import redis.cluster
 from redis.asyncio.cluster import ClusterNode
 
+from projections.redis_client import RedisClient
+
 POOL_TIMEOUT_S = 10.0
 
-AsyncRedisClient = redis.asyncio.Redis | redis.asyncio.RedisCluster
+AsyncRedisClient = RedisClient
 SyncRedisClient = redis.Redis | redis.RedisCluster
 
 
@@ -51,19 +53,30 @@ def open_sync_redis(
     cluster_nodes: Sequence[tuple[str, int]] = (),
     max_connections: int,
     pool_timeout_s: float = POOL_TIMEOUT_S,
+    socket_timeout_s: float | None = None,
 ) -> SyncRedisClient:
     """The blocking twin of `open_redis`, for tools and tests; `close()` it.
 
     Unlike the asyncio one, the cluster client reads the cluster's slot map from the nodes
-    when it is created, so the cluster must be up.
+    when it is created, so the cluster must be up (else `RedisClusterException`).
+    `socket_timeout_s` bounds connecting and each reply (probes); None waits.
     """
     if cluster_nodes:
         nodes = [
             redis.cluster.ClusterNode(host, port)  # type: ignore[no-untyped-call]  # untyped in redis-py
             for host, port in cluster_nodes
         ]
-        return redis.RedisCluster(startup_nodes=nodes, max_connections=max_connections)
+        return redis.RedisCluster(
+            startup_nodes=nodes,
+            max_connections=max_connections,
+            socket_timeout=socket_timeout_s,
+            socket_connect_timeout=socket_timeout_s,
+        )
     pool = redis.BlockingConnectionPool.from_url(
-        dsn, max_connections=max_connections, timeout=pool_timeout_s
+        dsn,
+        max_connections=max_connections,
+        timeout=pool_timeout_s,
+        socket_timeout=socket_timeout_s,
+        socket_connect_timeout=socket_timeout_s,
     )
     return redis.Redis.from_pool(pool)

@@ -18,15 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kafka import KafkaConsumer, TopicPartition
-from redis.asyncio import Redis
 
 from infra.settings import Settings
+from infra.wiring import redis_factory
 from projections.base import (
     POINTERS_KEY,
     Namespace,
     Projection,
     building_field,
 )
+from projections.redis_client import RedisClient
 from projections.registry import all_projections
 from projections.writer import (
     ProjectionWriter,
@@ -93,7 +94,8 @@ def topic_partitions(consumer: KafkaConsumer, topics: list[str]) -> list[TopicPa
     ]
 
 
-async def drop_version(redis: Redis, keys: Namespace) -> int:
+async def drop_version(redis: RedisClient, keys: Namespace) -> int:
+    """Unlink every key of one version, found by a SCAN of every node of a cluster."""
     dropped = 0
     batch: list[bytes] = []
     async for key in redis.scan_iter(match=keys.pattern, count=DROP_BATCH):
@@ -106,11 +108,13 @@ async def drop_version(redis: Redis, keys: Namespace) -> int:
     return dropped
 
 
-async def _unlink(redis: Redis, keys: list[bytes]) -> int:
+async def _unlink(redis: RedisClient, keys: list[bytes]) -> int:
     """One UNLINK per key: the keys of a version span hash slots."""
     async with redis.pipeline(transaction=False) as pipe:
         for key in keys:
-            pipe.unlink(key)
+            # Not `pipe.unlink`: on redis-py's asyncio ClusterPipeline that is a coroutine
+            # which queues nothing unless awaited.
+            pipe.execute_command("UNLINK", key)
         return sum(await pipe.execute())
 
 
@@ -118,7 +122,7 @@ class Rebuild:
     """One rebuild of one projection; `run` drives it to the flip."""
 
     def __init__(
-        self, settings: Settings, redis: Redis, projection: Projection, progress: Progress
+        self, settings: Settings, redis: RedisClient, projection: Projection, progress: Progress
     ) -> None:
         self.settings = settings
         self.redis = redis
@@ -194,7 +198,7 @@ class Rebuild:
 async def replay(
     settings: Settings, projection_name: str, progress: Progress, *, drop_grace_s: float = 1.0
 ) -> ReplayResult:
-    redis = Redis.from_url(settings.redis_dsn)
+    redis = redis_factory(settings)()
     try:
         projection = all_projections(settings.trend_windows())[projection_name]
         rebuild = Rebuild(settings, redis, projection, progress)
@@ -204,7 +208,7 @@ async def replay(
 
 
 async def projection_statuses(settings: Settings) -> list[ProjectionStatus]:
-    redis = Redis.from_url(settings.redis_dsn)
+    redis = redis_factory(settings)()
     consumer = open_consumer(settings)
     try:
         statuses = []

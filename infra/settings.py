@@ -112,7 +112,7 @@ class Settings(BaseSettings):
 
     # Redis read models.
     redis_url: str = ""  # defaults to redis://127.0.0.1:{redis_port}/0
-    redis_max_connections: int = Field(64, ge=1)  # per API process; requests queue beyond it
+    redis_max_connections: int = Field(64, ge=1)  # per client (API process, worker agent)
     redis_cluster_nodes: str = ""  # host:port,host:port,...: a Redis Cluster; empty: redis_dsn
 
     # Faust worker.

@@ -1,19 +1,44 @@
 """From the one `Settings` to what each layer is told: the API's and the worker's configs.
 
 The layers below `infra` never see `Settings`; these functions pick the values each needs.
+Redis reaches them as a factory: `CHIRP_REDIS_CLUSTER_NODES` chooses a Redis Cluster, else the
+single Redis at `redis_dsn`, and the same code runs on both.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 from api.config import ApiConfig
+from infra.redis_clients import SyncRedisClient, open_redis, open_sync_redis
 from infra.settings import Settings
+from projections.redis_client import RedisFactory
 from streams.config import WorkerConfig
+
+
+def redis_factory(settings: Settings) -> RedisFactory:
+    """Opens asyncio clients of the deployment the settings name (connecting on first use)."""
+    return partial(
+        open_redis,
+        dsn=settings.redis_dsn,
+        cluster_nodes=settings.redis_cluster_addresses,
+        max_connections=settings.redis_max_connections,
+    )
+
+
+def sync_redis(settings: Settings, *, socket_timeout_s: float | None = None) -> SyncRedisClient:
+    """A blocking client of the same deployment, for tools and tests; `close()` it."""
+    return open_sync_redis(
+        dsn=settings.redis_dsn,
+        cluster_nodes=settings.redis_cluster_addresses,
+        max_connections=settings.redis_max_connections,
+        socket_timeout_s=socket_timeout_s,
+    )
 
 
 def api_config(settings: Settings) -> ApiConfig:
     return ApiConfig(
-        redis_dsn=settings.redis_dsn,
-        redis_max_connections=settings.redis_max_connections,
+        redis_factory=redis_factory(settings),
         bootstrap_servers=settings.bootstrap_servers,
         topic_prefix=settings.topic_prefix,
         jwt_secret=settings.jwt_secret,
@@ -36,7 +61,7 @@ def worker_config(settings: Settings) -> WorkerConfig:
         replication_factor=settings.replication_factor,
         session_timeout_s=settings.worker_session_timeout_s,
         rocksdb_block_cache_bytes=settings.rocksdb_block_cache_bytes,
-        redis_dsn=settings.redis_dsn,
+        redis_factory=redis_factory(settings),
         batch_size=settings.projection_batch_size,
         batch_within_s=settings.projection_batch_within_s,
         celebrity_threshold=settings.celebrity_threshold,

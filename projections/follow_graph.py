@@ -15,8 +15,9 @@ from domain.ids import sortable_id
 from projections.base import Namespace
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
     from redis.asyncio.client import Pipeline
+
+    from projections.redis_client import RedisClient
 
 
 def following_key(keys: Namespace, user_id: int) -> str:
@@ -42,7 +43,7 @@ class FollowGraphProjection:
 
 
 async def user_page(
-    redis: Redis, key: str, *, limit: int, after: int | None
+    redis: RedisClient, key: str, *, limit: int, after: int | None
 ) -> tuple[list[int], int | None]:
     """A page of user ids from one of the graph's sorted sets, in id order."""
     lower = f"({sortable_id(after)}" if after is not None else "-"
@@ -53,7 +54,7 @@ async def user_page(
     return ids, None
 
 
-async def graph_counts(redis: Redis, keys: Namespace, user_id: int) -> tuple[int, int]:
+async def graph_counts(redis: RedisClient, keys: Namespace, user_id: int) -> tuple[int, int]:
     """(followers_count, following_count)."""
     async with redis.pipeline(transaction=False) as pipe:
         pipe.zcard(followers_key(keys, user_id))
@@ -62,6 +63,8 @@ async def graph_counts(redis: Redis, keys: Namespace, user_id: int) -> tuple[int
     return int(followers), int(following)
 
 
-async def is_following(redis: Redis, keys: Namespace, follower_id: int, followee_id: int) -> bool:
+async def is_following(
+    redis: RedisClient, keys: Namespace, follower_id: int, followee_id: int
+) -> bool:
     score = await redis.zscore(following_key(keys, follower_id), sortable_id(followee_id))
     return score is not None

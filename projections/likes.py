@@ -14,8 +14,9 @@ from domain.ids import sortable_id
 from projections.base import Namespace
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
     from redis.asyncio.client import Pipeline
+
+    from projections.redis_client import RedisClient
 
 
 def likers_key(keys: Namespace, tweet_id: int) -> str:
@@ -34,7 +35,7 @@ class LikesProjection:
                 tx.zrem(likers_key(keys, event.tweet_id), sortable_id(event.user_id))
 
 
-async def like_counts(redis: Redis, keys: Namespace, tweet_ids: list[int]) -> list[int]:
+async def like_counts(redis: RedisClient, keys: Namespace, tweet_ids: list[int]) -> list[int]:
     async with redis.pipeline(transaction=False) as pipe:
         for tweet_id in tweet_ids:
             pipe.zcard(likers_key(keys, tweet_id))

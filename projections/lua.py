@@ -33,7 +33,9 @@ class LuaScript:
 
     def queue(self, pipe: Any, keys: list[str], args: list[ScriptArg]) -> None:
         """Queue on a (cluster) pipeline; the keys must share one slot."""
-        pipe.evalsha(self.sha, len(keys), *keys, *args)
+        # Not `pipe.evalsha`: redis-py's ClusterPipeline refuses that method (redis-py #2914),
+        # though it routes the command itself by its keys like any other.
+        pipe.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
 
     async def run(self, redis: Any, keys: list[str], args: list[ScriptArg]) -> Any:
         """Run now, loading the scripts if Redis does not have them."""

@@ -17,8 +17,9 @@ from projections.base import Namespace, as_text
 from projections.lua import LuaScript, ScriptArg
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
     from redis.asyncio.client import Pipeline
+
+    from projections.redis_client import RedisClient
 
 # KEYS: as_of, then counts per window, then tagged per window and tag (window-major)
 # ARGV: tweet id, "add" | "remove", event ms, window count, tag count
@@ -69,7 +70,7 @@ class TrendsProjection:
 
 
 async def read_trends(
-    redis: Redis, keys: Namespace, windows: HoppingWindows
+    redis: RedisClient, keys: Namespace, windows: HoppingWindows
 ) -> tuple[int | None, list[Trend]]:
     """The event-time clock and every tag of the current window, ranked."""
     as_of_raw = await redis.get(as_of_key(keys))

@@ -21,8 +21,9 @@ from projections.base import Namespace
 from projections.lua import LuaScript
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
     from redis.asyncio.client import Pipeline
+
+    from projections.redis_client import RedisClient
 
 StoredTweet = dict[str, Any]
 
@@ -115,7 +116,9 @@ class TweetsProjection:
                 )
 
 
-async def tweets_by_id(redis: Redis, keys: Namespace, tweet_ids: list[int]) -> list[StoredTweet]:
+async def tweets_by_id(
+    redis: RedisClient, keys: Namespace, tweet_ids: list[int]
+) -> list[StoredTweet]:
     """The stored tweets that exist, in the order of `tweet_ids`, in one round trip."""
     if not tweet_ids:
         return []
@@ -126,19 +129,21 @@ async def tweets_by_id(redis: Redis, keys: Namespace, tweet_ids: list[int]) -> l
     return [orjson.loads(row) for row in rows if row is not None]
 
 
-async def live_tweet(redis: Redis, keys: Namespace, tweet_id: int) -> StoredTweet | None:
+async def live_tweet(redis: RedisClient, keys: Namespace, tweet_id: int) -> StoredTweet | None:
     """The tweet if it exists and is an original (not a retweet entry)."""
     found = await tweets_by_id(redis, keys, [tweet_id])
     return found[0] if found and found[0]["retweet_of"] is None else None
 
 
-async def retweet_of_user(redis: Redis, keys: Namespace, tweet_id: int, user_id: int) -> int | None:
+async def retweet_of_user(
+    redis: RedisClient, keys: Namespace, tweet_id: int, user_id: int
+) -> int | None:
     raw = await redis.hget(retweet_by_key(keys, tweet_id), str(user_id))
     return int(raw) if raw is not None else None
 
 
 async def reply_page(
-    redis: Redis, keys: Namespace, tweet_id: int, *, limit: int, after: int | None
+    redis: RedisClient, keys: Namespace, tweet_id: int, *, limit: int, after: int | None
 ) -> tuple[list[int], int | None]:
     """Direct replies oldest first, after the cursor, and the next cursor."""
     lower = f"({sortable_id(after)}" if after is not None else "-"

@@ -18,8 +18,9 @@ from projections.entries import TimelineEntry, before_bound
 from projections.lua import LuaScript
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
     from redis.asyncio.client import Pipeline
+
+    from projections.redis_client import RedisClient
 
 # KEYS: retweets, timeline (the retweeter's slot)  ARGV: original id, entry member
 _RETWEET = LuaScript("projections.scripts", "user_timeline_retweet.lua")
@@ -74,7 +75,7 @@ def timeline_page_command(
 
 
 async def timeline_entries(
-    redis: Redis, keys: Namespace, user_id: int, *, count: int, before: int | None
+    redis: RedisClient, keys: Namespace, user_id: int, *, count: int, before: int | None
 ) -> list[TimelineEntry]:
     """Up to `count` entries older than `before`, newest first."""
     members = await redis.zrevrangebylex(
@@ -83,5 +84,5 @@ async def timeline_entries(
     return [TimelineEntry.parse(member) for member in members]
 
 
-async def tweet_count(redis: Redis, keys: Namespace, user_id: int) -> int:
+async def tweet_count(redis: RedisClient, keys: Namespace, user_id: int) -> int:
     return int(await redis.zcard(posts_key(keys, user_id)))

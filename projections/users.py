@@ -15,8 +15,9 @@ from domain.text import handle_key
 from projections.base import Namespace, as_text
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
     from redis.asyncio.client import Pipeline
+
+    from projections.redis_client import RedisClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class UsersProjection:
             tx.set(keys.of("password", event.user_id), event.password_hash)
 
 
-async def user_id_for_handle(redis: Redis, keys: Namespace, handle: str) -> int | None:
+async def user_id_for_handle(redis: RedisClient, keys: Namespace, handle: str) -> int | None:
     raw = await redis.get(handle_index_key(keys, handle))
     return int(raw) if raw is not None else None
 
@@ -74,7 +75,9 @@ def queue_profile(pipe: Any, keys: Namespace, user_id: int) -> None:
     pipe.hgetall(profile_key(keys, user_id))
 
 
-async def profiles(redis: Redis, keys: Namespace, user_ids: list[int]) -> dict[int, UserProfile]:
+async def profiles(
+    redis: RedisClient, keys: Namespace, user_ids: list[int]
+) -> dict[int, UserProfile]:
     """Profiles by id for the ids that exist, in one round trip."""
     if not user_ids:
         return {}
@@ -86,6 +89,6 @@ async def profiles(redis: Redis, keys: Namespace, user_ids: list[int]) -> dict[i
     return {profile.user_id: profile for profile in found if profile is not None}
 
 
-async def password_hash(redis: Redis, keys: Namespace, user_id: int) -> str | None:
+async def password_hash(redis: RedisClient, keys: Namespace, user_id: int) -> str | None:
     raw = await redis.get(keys.of("password", user_id))
     return as_text(raw) if raw is not None else None

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import faust
 from faust.types import EventT, StreamT, TopicT
-from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from projections.base import Projection
+from projections.redis_client import RedisFactory
 from projections.writer import ProjectionWriter
 from schemas import EventCodec, EventDecodeError
 from schemas.log import LoggedEvent, Position
@@ -24,7 +24,6 @@ from streams.dead_letters import send_to_dead_letters
 
 log = logging.getLogger(__name__)
 
-RedisFactory = Callable[[], Redis]
 MAX_RETRY_DELAY_S = 5.0
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import faust
-from redis.asyncio import Redis
 
 from projections.home_timelines import DEFAULT_SHARDS
 from projections.registry import all_projections, projections_for_family
@@ -63,7 +62,7 @@ def create_app(config: WorkerConfig) -> faust.App:
         by_followee=topics.follows_by_followee,
         table=follow_edges,
         codec=codec,
-        redis_dsn=config.redis_dsn,
+        redis_factory=config.redis_factory,
         directory=directory,
         home_shards=DEFAULT_SHARDS,
         batch_size=config.batch_size,
@@ -81,9 +80,9 @@ def create_app(config: WorkerConfig) -> faust.App:
             dead_letters=topics.dead_letters,
             projections=projections,
             codec=codec,
-            redis_factory=lambda: Redis.from_url(config.redis_dsn),
+            redis_factory=config.redis_factory,
             batch_size=config.batch_size,
             batch_within_s=config.batch_within_s,
         )
-    register_heartbeat(app, config.redis_dsn)
+    register_heartbeat(app, config.redis_factory)
     return app

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.trends import HoppingWindows
+from projections.redis_client import RedisFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ class WorkerConfig:
     replication_factor: int
     session_timeout_s: float  # how soon a crashed worker's partitions move to others
     rocksdb_block_cache_bytes: int  # per RocksDB table partition
-    redis_dsn: str
+    redis_factory: RedisFactory  # one Redis or a Redis Cluster; each agent opens its own client
     batch_size: int  # events per Redis transaction, at most
     batch_within_s: float  # how long a batch may wait to fill
     celebrity_threshold: int  # authors with more followers are not pushed to home timelines

@@ -17,11 +17,11 @@ from typing import Any
 import faust
 from aiokafka.partitioner import murmur2
 from faust.types import EventT, StreamT, TopicT
-from redis.asyncio import Redis
 
 from domain.events import UserFollowed, UserUnfollowed
 from domain.ids import ID_DIGITS, sortable_id
 from projections.home_timelines import after_follows
+from projections.redis_client import RedisFactory
 from schemas import EventCodec, EventDecodeError
 from schemas.envelope import record_key
 
@@ -88,7 +88,7 @@ def register_follow_graph_agents(
     by_followee: TopicT,
     table: faust.Table,
     codec: EventCodec,
-    redis_dsn: str,
+    redis_factory: RedisFactory,
     directory: TableFollowerDirectory,
     home_shards: int,
     batch_size: int,
@@ -106,7 +106,7 @@ def register_follow_graph_agents(
                     )
 
     async def record_edges(stream: StreamT[bytes]) -> None:
-        redis = Redis.from_url(redis_dsn)
+        redis = redis_factory()
         try:
             async for events in stream.take_events(batch_size, within=batch_within_s):
                 recorded = []

@@ -6,7 +6,8 @@ import os
 import socket
 
 import faust
-from redis.asyncio import Redis
+
+from projections.redis_client import RedisClient, RedisFactory
 
 HEARTBEAT_PREFIX = "chirp:workers:"
 HEARTBEAT_EVERY_S = 1.0
@@ -17,13 +18,15 @@ def heartbeat_key(worker_name: str) -> str:
     return HEARTBEAT_PREFIX + worker_name
 
 
-def register_heartbeat(app: faust.App, redis_dsn: str) -> None:
+def register_heartbeat(app: faust.App, redis_factory: RedisFactory) -> None:
     worker_name = f"{socket.gethostname()}:{os.getpid()}"
-    state: dict[str, Redis] = {}
+    state: dict[str, RedisClient] = {}
 
     @app.timer(HEARTBEAT_EVERY_S)  # type: ignore[untyped-decorator]
     async def beat() -> None:
         # Created on the first beat, inside the running worker, never at import time.
-        redis = state.setdefault("redis", Redis.from_url(redis_dsn))
+        if "redis" not in state:
+            state["redis"] = redis_factory()
+        redis = state["redis"]
         assigned = len(app.consumer.assignment()) if app.consumer else 0
         await redis.set(heartbeat_key(worker_name), assigned, ex=HEARTBEAT_TTL_S)

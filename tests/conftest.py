@@ -4,6 +4,11 @@ They listen on free ports chosen at session start and keep their data in pytest'
 directory, so a developer's `chirp up` on the default ports is never disturbed. Nothing is
 started unless a test requests `kafka`, `redis_server` or `redis_cluster`: unit tests stay
 process-free.
+
+A test that asks for `stack` runs twice: against the single-Redis stack (`worker`,
+`api_server`) and against a second one on the same broker whose worker and API use the Redis
+Cluster (`cluster_stack`, with topics, consumer group and data of its own), started once per
+session and only when such a test runs.
 """
 
 from __future__ import annotations
@@ -27,10 +32,14 @@ from infra.local_services import (
 )
 from infra.settings import Settings
 from infra.topics import ensure_topics
+from infra.wiring import sync_redis
 from tests.support.client import ChirpClient
+from tests.support.stacks import RunningStack, Stack
 
 TEST_JWT_SECRET = "chirp-test-secret-not-for-production"
 CELEBRITY_THRESHOLD = 5
+CLUSTER_TOPIC_PREFIX = "chirpc"
+CLUSTER_WORKER_ID = "chirp-projections-cluster"
 
 
 @pytest.fixture(scope="session")
@@ -130,3 +139,53 @@ def client(api_server: ApiProcess, worker: WorkerProcess) -> Iterator[ChirpClien
 def redis_client(redis_server: RedisServer, test_settings: Settings) -> Iterator[Redis]:
     with Redis.from_url(test_settings.redis_dsn) as connection:
         yield connection
+
+
+@pytest.fixture(scope="session")
+def single_stack(
+    api_server: ApiProcess, worker: WorkerProcess, test_settings: Settings
+) -> RunningStack:
+    return RunningStack(test_settings, api_server.url)
+
+
+@pytest.fixture(scope="session")
+def cluster_stack(
+    kafka: KafkaBroker,
+    redis_cluster: RedisCluster,
+    test_settings: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RunningStack]:
+    """A worker and an API on the Redis Cluster, beside the single-Redis stack on one broker."""
+    taken = {test_settings.api_port, test_settings.kafka_port, test_settings.redis_port}
+    api_port = next(port for port in free_ports(4) if port not in taken)
+    settings = Settings.model_validate(
+        {
+            **test_settings.model_dump(),
+            "var_dir": tmp_path_factory.mktemp("chirp-cluster-var"),
+            "redis_cluster_nodes": redis_cluster.nodes_setting,
+            "topic_prefix": CLUSTER_TOPIC_PREFIX,
+            "worker_id": CLUSTER_WORKER_ID,
+            "api_port": api_port,
+        }
+    )
+    ensure_topics(settings, timeout=settings.startup_timeout_s)
+    worker, api = WorkerProcess(settings), ApiProcess(settings)
+    api.start()  # boots while the worker joins its consumer group
+    try:
+        with _running(worker, settings), _running(api, settings):
+            yield RunningStack(settings, api.url)
+    finally:
+        api.stop()
+
+
+@pytest.fixture(params=["single", "cluster"])
+def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """The test runs once per deployment: a single Redis, then a Redis Cluster."""
+    running: RunningStack = request.getfixturevalue(f"{request.param}_stack")
+    http = ChirpClient(running.api_url)
+    redis = sync_redis(running.settings)
+    try:
+        yield Stack(request.param, running.settings, http, redis)
+    finally:
+        http.close()
+        redis.close()

@@ -1,7 +1,8 @@
 """Random sequences of social actions through the real stack, checked against a plain model.
 
 Every home timeline, user timeline, follower list and count is compared with a reference
-model after the sequence, and again after `chirp replay` of every projection.
+model after the sequence, and again after `chirp replay` of every projection, on a single
+Redis and on a Redis Cluster.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from infra.settings import Settings
 from projections.registry import PROJECTION_FAMILIES
 from tests.support.client import Account, ChirpClient
 from tests.support.replay import run_replay
+from tests.support.stacks import Stack
 
 USERS = 5  # below the test celebrity threshold: every author is pushed
 STEPS = 140
@@ -220,14 +222,14 @@ def replay_everything(settings: Settings) -> None:
 
 @pytest.mark.parametrize("seed", [7, 2026])
 def test_random_social_sequences_match_the_model_before_and_after_replay(
-    client: ChirpClient, test_settings: Settings, seed: int
+    stack: Stack, seed: int
 ) -> None:
-    driver = Driver(client, random.Random(seed))
+    driver = Driver(stack.client, random.Random(seed))
     for _ in range(STEPS):
         driver.step()
     model = driver.model
     assert model.follows and model.retweets and any(t.deleted for t in model.tweets.values())
     assert any(t.reply_to for t in model.live()) and any(t.likers for t in model.live())
     check_against_model(driver)
-    replay_everything(test_settings)
+    replay_everything(stack.settings)
     check_against_model(driver)

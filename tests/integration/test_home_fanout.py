@@ -1,18 +1,15 @@
-"""Push fan-out reaches active followers only; an expired timeline is rebuilt on read."""
+"""Push fan-out reaches active followers only; an expired timeline is rebuilt on read (on a
+single Redis and on a Redis Cluster)."""
 
 from __future__ import annotations
 
-from redis import Redis
-
-from infra.settings import Settings
-from tests.support.client import ChirpClient
 from tests.support.read_models import home_members, serving_home_keys
+from tests.support.stacks import Stack
 from tests.support.waiting import wait_for
 
 
-def test_pushes_reach_active_followers_and_skip_inactive_ones(
-    client: ChirpClient, redis_client: Redis, test_settings: Settings
-) -> None:
+def test_pushes_reach_active_followers_and_skip_inactive_ones(stack: Stack) -> None:
+    client, redis_client, inactive_s = stack.client, stack.redis, stack.settings.inactive_s
     author, active, inactive = client.register(), client.register(), client.register()
     keys = serving_home_keys(redis_client)
     active_home = keys.home(int(active.user_id))
@@ -28,7 +25,7 @@ def test_pushes_reach_active_followers_and_skip_inactive_ones(
             what="a stored home timeline",
         )
     ttl = redis_client.ttl(active_home)
-    assert test_settings.inactive_s - 60 < ttl <= test_settings.inactive_s
+    assert inactive_s - 60 < ttl <= inactive_s
 
     # The inactive follower's timeline expires, as it would after CHIRP_INACTIVE_DAYS.
     redis_client.delete(inactive_home, keys.orig(int(inactive.user_id)))

@@ -1,29 +1,27 @@
-"""`chirp replay` rebuilds a projection from the log while the old version keeps serving."""
+"""`chirp replay` rebuilds a projection from the log while the old version keeps serving
+(on a single Redis and on a Redis Cluster)."""
 
 from __future__ import annotations
 
 import threading
 
-from redis import Redis
-
-from infra.settings import Settings
+from infra.redis_clients import SyncRedisClient
 from projections.base import Namespace
-from tests.support.client import ChirpClient
 from tests.support.read_models import building_version, serving_namespace
 from tests.support.redis_snapshot import snapshot
 from tests.support.replay import run_replay
+from tests.support.stacks import Stack
 
 AUTHORS = 4
 TWEETS_PER_AUTHOR = 60
 
 
-def serving(redis: Redis, projection: str) -> Namespace:
+def serving(redis: SyncRedisClient, projection: str) -> Namespace:
     return serving_namespace(redis, projection)
 
 
-def test_replay_rebuilds_user_timelines_while_reads_keep_answering(
-    client: ChirpClient, redis_client: Redis, test_settings: Settings
-) -> None:
+def test_replay_rebuilds_user_timelines_while_reads_keep_answering(stack: Stack) -> None:
+    client, redis_client = stack.client, stack.redis
     authors = [client.register() for _ in range(AUTHORS)]
     for i in range(TWEETS_PER_AUTHOR):
         for author in authors:
@@ -53,7 +51,7 @@ def test_replay_rebuilds_user_timelines_while_reads_keep_answering(
     reader = threading.Thread(target=poll)
     reader.start()
     try:
-        run_replay(test_settings, "user_timelines")
+        run_replay(stack.settings, "user_timelines")
     finally:
         done.set()
         reader.join()
@@ -68,9 +66,8 @@ def test_replay_rebuilds_user_timelines_while_reads_keep_answering(
     assert {a.handle: client.user_tweets(a.handle, limit=100) for a in authors} == expected
 
 
-def test_replay_keeps_up_with_writes_made_during_the_rebuild(
-    client: ChirpClient, redis_client: Redis, test_settings: Settings
-) -> None:
+def test_replay_keeps_up_with_writes_made_during_the_rebuild(stack: Stack) -> None:
+    client = stack.client
     author = client.register()
     for i in range(20):
         client.tweet(author, f"before {i}")
@@ -84,7 +81,7 @@ def test_replay_keeps_up_with_writes_made_during_the_rebuild(
     writer = threading.Thread(target=keep_posting)
     writer.start()
     try:
-        run_replay(test_settings, "tweets")
+        run_replay(stack.settings, "tweets")
     finally:
         writer_done.set()
         writer.join()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from redis import Redis
-
+from infra.redis_clients import SyncRedisClient
 from projections.base import Namespace
 
 
-def snapshot(redis: Redis, keys: Namespace) -> dict[str, Any]:
-    """{key without its version prefix: value}, for every key type projections use."""
+def snapshot(redis: SyncRedisClient, keys: Namespace) -> dict[str, Any]:
+    """{key without its version prefix: value}, for every key type projections use.
+
+    On a Redis Cluster the scan covers every primary (redis-py's `RedisCluster.scan_iter`)."""
     prefix = keys.key("")
     found: dict[str, Any] = {}
     for raw_key in redis.scan_iter(match=keys.pattern, count=1000):

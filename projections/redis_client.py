@@ -1,0 +1,17 @@
+"""The asyncio Redis client the read models are written and read through, by type.
+
+One Redis server or a Redis Cluster: the same code runs on both, because every script and
+transaction touches one hash slot and batches are non-transactional pipelines. This module
+only names the type, for the layers above to annotate with; the wiring in `infra` builds
+the client (`infra.redis_clients.open_redis`) and hands the layers a factory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from redis.asyncio import Redis, RedisCluster
+
+RedisClient = Redis | RedisCluster
+RedisFactory = Callable[[], RedisClient]
+"""Opens a new client; its owner closes it with `await client.aclose()`."""
