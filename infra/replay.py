@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from kafka import KafkaConsumer, TopicPartition
 
+from infra.log_reader import LogReader, LogRecord
 from infra.settings import Settings
 from infra.wiring import redis_factory
 from projections.base import (
@@ -43,8 +44,9 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (events done, events in the log at the start)
 
-POLL_TIMEOUT_MS = 200
 MAX_POLL_RECORDS = 5000
+READ_BATCH = 10_000  # records per write to the new version
+READ_TIMEOUT_S = 0.2
 DROP_BATCH = 1000
 
 
@@ -136,39 +138,32 @@ class Rebuild:
         name = self.projection.name
         old_version = await serving_version(self.redis, name)
         new_version = await self._start_building(old_version)
-        consumer = open_consumer(self.settings)
+        reader = await asyncio.to_thread(
+            LogReader,
+            self.settings.bootstrap_servers,
+            projection_topics(self.settings, self.projection),
+        )
         try:
-            partitions = topic_partitions(
-                consumer, projection_topics(self.settings, self.projection)
-            )
-            consumer.assign(partitions)
-            consumer.seek_to_beginning(*partitions)
-            log_end = {
-                f"{tp.topic}:{tp.partition}": end
-                for tp, end in consumer.end_offsets(partitions).items()
-            }
+            log_end = reader.log_end
             total = sum(log_end.values())
             done = 0
             self.progress(done, total)
             while not await self._caught_up(new_version, old_version, log_end):
-                records = await asyncio.to_thread(
-                    consumer.poll, timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_POLL_RECORDS
-                )
-                batch = [self._logged(record) for part in records.values() for record in part]
-                await self.writer.apply_to_building(batch)
-                done += len(batch)
+                records = await asyncio.to_thread(reader.read, READ_BATCH, READ_TIMEOUT_S)
+                await self.writer.apply_to_building([self._logged(r) for r in records])
+                done += len(records)
                 self.progress(min(done, max(total, done)), max(total, done))
         finally:
-            consumer.close()
+            reader.close()
         await self._flip(new_version)
         await asyncio.sleep(drop_grace_s)
         await drop_version(self.redis, Namespace(name, old_version))
         return ReplayResult(name, old_version, new_version, done, time.monotonic() - started)
 
-    def _logged(self, record: object) -> LoggedEvent:
-        position = Position(record.topic, record.partition, record.offset)  # type: ignore[attr-defined]
+    def _logged(self, record: LogRecord) -> LoggedEvent:
+        position = Position(record.topic, record.partition, record.offset)
         try:
-            return LoggedEvent(position, self.codec.decode(record.value))  # type: ignore[attr-defined]
+            return LoggedEvent(position, self.codec.decode(record.value))
         except EventDecodeError:
             return LoggedEvent(position, None)  # the live worker dead-lettered it already
 

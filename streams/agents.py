@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import faust
 from faust.types import EventT, StreamT, TopicT
@@ -24,6 +24,8 @@ from streams.dead_letters import send_to_dead_letters
 
 log = logging.getLogger(__name__)
 
+# Runs after a batch is applied, with each record and its decoded event (None if undecodable).
+AfterBatch = Callable[[Sequence[EventT], list[LoggedEvent]], Awaitable[None]]
 MAX_RETRY_DELAY_S = 5.0
 
 
@@ -68,6 +70,7 @@ def register_projection_agent(
     redis_factory: RedisFactory,
     batch_size: int,
     batch_within_s: float,
+    after_batch: AfterBatch | None = None,
 ) -> None:
     async def project(stream: StreamT[bytes]) -> None:
         redis = redis_factory()
@@ -76,6 +79,8 @@ def register_projection_agent(
             async for events in stream.take_events(batch_size, within=batch_within_s):
                 batch = await decode_batch(codec, events, dead_letters)
                 await apply_until_done(writer, batch)
+                if after_batch is not None:
+                    await after_batch(events, batch)
         finally:
             await redis.aclose()
 

@@ -15,6 +15,7 @@ from streams.config import WorkerConfig
 from streams.follow_graph import (
     TableFollowerDirectory,
     register_follow_graph_agents,
+    repartition_follows,
 )
 from streams.heartbeat import register_heartbeat
 from streams.topics import declare_topics
@@ -58,7 +59,6 @@ def create_app(config: WorkerConfig) -> faust.App:
     )
     register_follow_graph_agents(
         app,
-        follows=topics.by_family["follows"],
         by_followee=topics.follows_by_followee,
         table=follow_edges,
         codec=codec,
@@ -83,6 +83,9 @@ def create_app(config: WorkerConfig) -> faust.App:
             redis_factory=config.redis_factory,
             batch_size=config.batch_size,
             batch_within_s=config.batch_within_s,
+            after_batch=(
+                repartition_follows(topics.follows_by_followee) if family == "follows" else None
+            ),
         )
     register_heartbeat(app, config.redis_factory)
     return app

@@ -1,7 +1,7 @@
 """The worker's follow graph: a RocksDB table with one key per edge, partitioned by followee.
 
-`chirp.follows` is keyed by follower. A repartition agent forwards each follow event to
-`chirp.follows.by-followee`, keyed by followee, which has the partition count of
+`chirp.follows` is keyed by follower. The follows projection agent forwards each follow event
+to `chirp.follows.by-followee`, keyed by followee, which has the partition count of
 `chirp.tweets` and the same key bytes, so an author's followers live in the same partition
 (on the same worker) as the author's tweets. The fan-out reads them with a prefix scan of the
 local RocksDB partition: no network hop, and a celebrity's follower set is never one value.
@@ -12,6 +12,7 @@ Edge key: fixed-width followee id + fixed-width follower id (38 ASCII bytes).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import faust
@@ -24,6 +25,8 @@ from projections.home_timelines import after_follows
 from projections.redis_client import RedisFactory
 from schemas import EventCodec, EventDecodeError
 from schemas.envelope import record_key
+from schemas.log import LoggedEvent
+from streams.agents import AfterBatch
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,18 @@ class TableFollowerDirectory:
                 return None  # merged at read time instead of pushed
         return followers
 
+    def follower_count(self, user_id: int) -> int:
+        """The number of followers, exact up to one above the celebrity threshold."""
+        partition = partition_for(record_key(user_id), self.partitions)
+        db: Any = self.table.data._db_for_partition(partition)
+        prefix = sortable_id(user_id).encode()
+        count = 0
+        for key in db.keys(from_key=prefix):
+            if not key.startswith(prefix) or count > self.celebrity_threshold:
+                break
+            count += 1
+        return count
+
     def every_follower_of(self, user_id: int) -> list[int]:
         partition = partition_for(record_key(user_id), self.partitions)
         db: Any = self.table.data._db_for_partition(partition)
@@ -73,6 +88,39 @@ class TableFollowerDirectory:
         return followers
 
 
+class FollowerCounts:
+    """How many followers each followee has, as far as the local edge table knows.
+
+    Counted once by a prefix scan (capped just above the celebrity threshold: beyond it the
+    exact number does not matter), then kept up to date from the edges this worker records,
+    so a follow batch never rescans a popular user's followers. Forgotten whenever the
+    worker's partitions change: another worker may have recorded edges meanwhile.
+    """
+
+    def __init__(self, directory: TableFollowerDirectory) -> None:
+        self.directory = directory
+        self.counts: dict[int, int] = {}
+        self.assignment: frozenset[Any] = frozenset()
+
+    def forget_if_moved(self, assignment: Iterable[Any]) -> None:
+        current = frozenset(assignment)
+        if current != self.assignment:
+            self.counts.clear()
+            self.assignment = current
+
+    def changed(self, followee: int, delta: int) -> None:
+        """After the edge table changed by `delta` followers of `followee`."""
+        if followee in self.counts:
+            self.counts[followee] += delta
+        else:
+            self.counts[followee] = self.directory.follower_count(followee)
+
+    def is_celebrity(self, followee: int) -> bool:
+        if followee not in self.counts:
+            self.counts[followee] = self.directory.follower_count(followee)
+        return self.counts[followee] > self.directory.celebrity_threshold
+
+
 def follow_event(codec: EventCodec, event: EventT) -> UserFollowed | UserUnfollowed | None:
     try:
         decoded = codec.decode(event.message.value)
@@ -81,10 +129,28 @@ def follow_event(codec: EventCodec, event: EventT) -> UserFollowed | UserUnfollo
     return decoded if isinstance(decoded, UserFollowed | UserUnfollowed) else None
 
 
+def repartition_follows(by_followee: TopicT) -> AfterBatch:
+    """Forwards each follow, keyed by followee, to the topic co-partitioned with tweets.
+
+    Runs in the follows projection agent, on events it has decoded already: one pass over
+    the follows topic instead of two."""
+
+    async def forward(records: Sequence[EventT], batch: list[LoggedEvent]) -> None:
+        for record, logged in zip(records, batch, strict=True):
+            follow = logged.event
+            if isinstance(follow, UserFollowed | UserUnfollowed):
+                await by_followee.send(
+                    key=record_key(follow.followee_id),
+                    value=record.message.value,
+                    headers=list(record.message.headers or []),
+                )
+
+    return forward
+
+
 def register_follow_graph_agents(
     app: faust.App,
     *,
-    follows: TopicT,
     by_followee: TopicT,
     table: faust.Table,
     codec: EventCodec,
@@ -94,21 +160,12 @@ def register_follow_graph_agents(
     batch_size: int,
     batch_within_s: float,
 ) -> None:
-    async def repartition(stream: StreamT[bytes]) -> None:
-        async for events in stream.take_events(batch_size, within=batch_within_s):
-            for event in events:
-                follow = follow_event(codec, event)
-                if follow is not None:
-                    await by_followee.send(
-                        key=record_key(follow.followee_id),
-                        value=event.message.value,
-                        headers=list(event.message.headers or []),
-                    )
-
     async def record_edges(stream: StreamT[bytes]) -> None:
         redis = redis_factory()
+        counts = FollowerCounts(directory)
         try:
             async for events in stream.take_events(batch_size, within=batch_within_s):
+                counts.forget_if_moved(app.assignor.assigned_actives())
                 recorded = []
                 for event in events:
                     follow = follow_event(codec, event)
@@ -119,15 +176,21 @@ def register_follow_graph_agents(
                     # partition (faust-streaming #497).
                     stream._set_current_event(event)
                     key = edge_key(follow.followee_id, follow.follower_id)
+                    existed = key in table
                     if isinstance(follow, UserFollowed):
                         table[key] = EDGE_PRESENT
+                        counts.changed(follow.followee_id, 0 if existed else 1)
                     else:
                         table.pop(key, None)
+                        counts.changed(follow.followee_id, -1 if existed else 0)
                     recorded.append(follow)
                 if recorded:
-                    await after_follows(redis, recorded, directory, shards=home_shards)
+                    celebrities = {
+                        follow.followee_id: counts.is_celebrity(follow.followee_id)
+                        for follow in recorded
+                    }
+                    await after_follows(redis, recorded, celebrities, directory, shards=home_shards)
         finally:
             await redis.aclose()
 
-    app.agent(follows, name="repartition-follows", concurrency=1)(repartition)
     app.agent(by_followee, name="record-follow-edges", concurrency=1)(record_edges)

@@ -132,11 +132,15 @@ async def hold_for_follow(
 async def after_follows(
     redis: Any,
     follows: Sequence[UserFollowed | UserUnfollowed],
+    celebrity_now: dict[int, bool],
     directory: FollowerDirectory,
     *,
     shards: int = DEFAULT_SHARDS,
 ) -> None:
     """The worker's follow-edge table has these follows: bring the home timelines in line.
+
+    `celebrity_now` says, for each followee, whether it has more followers than the celebrity
+    threshold once these edges are in.
 
     Drops the followers' timelines in every live version (a rebuild made before an edge
     arrived may lack entries pushed meanwhile), keeps the celebrities each user follows up to
@@ -149,7 +153,6 @@ async def after_follows(
     spaces = [HomeKeys(Namespace(PROJECTION, version), shards) for version in versions]
     any_space = spaces[0]
     followees = sorted({follow.followee_id for follow in follows})
-    celebrity_now = {user: directory.followers_of(user) is None for user in followees}
     celebrity_before = dict(
         zip(followees, await redis.smismember(CELEBRITIES_KEY, followees), strict=True)
     )
