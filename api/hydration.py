@@ -8,7 +8,8 @@ dropped, so no read ever shows a tombstone.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
+import time
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -35,18 +36,60 @@ class TweetSources:
         return cls(spaces["tweets"], spaces["users"], spaces["likes"])
 
 
+class ProfileCache:
+    """Profiles this API process read lately, so hot authors cost no Redis command per read.
+
+    Keyed by the users projection's version (a rebuild starts afresh); entries live `ttl_s`,
+    so a changed display name shows within that time. Only found profiles are kept: a user
+    who is not projected yet is asked for again.
+    """
+
+    def __init__(self, max_entries: int = 100_000, ttl_s: float = 5.0) -> None:
+        self.max_entries = max_entries
+        self.ttl_s = ttl_s
+        self._entries: dict[tuple[int, int], tuple[float, UserProfile]] = {}
+
+    def lookup(
+        self, users: Namespace, ids: Iterable[int]
+    ) -> tuple[dict[int, UserProfile], list[int]]:
+        """(profiles known and fresh, ids to read)."""
+        now = time.monotonic()
+        found: dict[int, UserProfile] = {}
+        missing: list[int] = []
+        for user_id in ids:
+            cached = self._entries.get((users.version, user_id))
+            if cached is not None and cached[0] > now:
+                found[user_id] = cached[1]
+            else:
+                missing.append(user_id)
+        return found, missing
+
+    def remember(self, users: Namespace, profiles: dict[int, UserProfile]) -> None:
+        if len(self._entries) + len(profiles) > self.max_entries:
+            self._entries.clear()
+        expires = time.monotonic() + self.ttl_s
+        for user_id, profile in profiles.items():
+            self._entries[(users.version, user_id)] = (expires, profile)
+
+
 async def hydrate_entries(
-    redis: Any, sources: TweetSources, entries: list[TimelineEntry]
+    redis: Any,
+    sources: TweetSources,
+    entries: list[TimelineEntry],
+    cache: ProfileCache | None = None,
 ) -> dict[int, JsonObject]:
     """Views of the entries that are live, by entry id."""
     if not entries:
         return {}
+    cache = cache or ProfileCache(max_entries=0)
     retweeters: dict[int, list[int]] = {}
     for entry in entries:
         checks = retweeters.setdefault(entry.original_id, [])
         if entry.is_retweet:
             checks.append(entry.actor_id)
-    users = sorted({e.actor_id for e in entries} | {e.author_id for e in entries} - {0})
+    known, users = cache.lookup(
+        sources.users, sorted({e.actor_id for e in entries} | {e.author_id for e in entries} - {0})
+    )
     card_sources = CardSources(sources.tweets, sources.likes)
 
     def queue(pipe: Any) -> None:
@@ -61,10 +104,14 @@ async def hydrate_entries(
         card = parse_card(reply, checks)
         if card is not None:
             cards[original] = card
-    authors = _profiles(rows[len(retweeters) :])
+    fetched = _profiles(rows[len(retweeters) :])
+    authors = known | fetched
     missing = {int(c.tweet["author_id"]) for c in cards.values()} - authors.keys()
     if missing:  # retweets name no author: fetch the originals' authors now
-        authors |= await _fetch_profiles(redis, sources.users, sorted(missing))
+        found, to_read = cache.lookup(sources.users, sorted(missing))
+        fetched |= await _fetch_profiles(redis, sources.users, to_read) if to_read else {}
+        authors |= found | fetched
+    cache.remember(sources.users, fetched)
     return _views(entries, cards, authors)
 
 
@@ -106,7 +153,9 @@ async def _fetch_profiles(redis: Any, users: Namespace, ids: list[int]) -> dict[
         return _profiles(await pipe.execute())
 
 
-async def hydrate(redis: Any, sources: TweetSources, ids: list[int]) -> dict[int, JsonObject]:
+async def hydrate(
+    redis: Any, sources: TweetSources, ids: list[int], cache: ProfileCache | None = None
+) -> dict[int, JsonObject]:
     """Views of tweets or retweet entries by id (threads, replies, single tweets)."""
     stored = await tweets_by_id(redis, sources.tweets, ids)
     entries = [
@@ -118,7 +167,7 @@ async def hydrate(redis: Any, sources: TweetSources, ids: list[int]) -> dict[int
         )
         for t in stored
     ]
-    return await hydrate_entries(redis, sources, entries)
+    return await hydrate_entries(redis, sources, entries, cache)
 
 
 def entry_id(entry: TimelineEntry) -> int:

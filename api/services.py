@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer
 
 from api.auth import Passwords, TokenIssuer
 from api.config import ApiConfig
+from api.hydration import ProfileCache
 from api.publisher import EventPublisher
 from api.read_models import ReadModels
 from domain.ids import IdGenerator
@@ -24,3 +25,4 @@ class ApiServices:
     ids: IdGenerator
     tokens: TokenIssuer
     passwords: Passwords
+    profiles: ProfileCache = field(default_factory=ProfileCache)

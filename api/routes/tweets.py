@@ -88,7 +88,7 @@ async def get_tweet(
     """One tweet (or retweet entry) with its counts."""
     parsed = tweet_id_in_path(tweet_id)
     spaces = await services.read_models.namespaces(*HYDRATION_PROJECTIONS)
-    found = await hydrate(services.redis, TweetSources.of(spaces), [parsed])
+    found = await hydrate(services.redis, TweetSources.of(spaces), [parsed], services.profiles)
     if parsed not in found:
         raise TweetNotFound(tweet_id)
     payload = found[parsed] | {"tweet_url": tweet_url(tweet_id)}
@@ -182,7 +182,7 @@ async def ancestors_of(
     chain: list[JsonObject] = []
     parent = tweet["reply_to"]
     while parent is not None and len(chain) < MAX_THREAD_DEPTH:
-        found = await hydrate(services.redis, sources, [int(parent)])
+        found = await hydrate(services.redis, sources, [int(parent)], services.profiles)
         if int(parent) not in found:
             break
         chain.append(found[int(parent)])
@@ -201,7 +201,7 @@ async def thread(
     parsed, _ = await existing_tweet(services, tweet_id)
     spaces = await services.read_models.namespaces(*HYDRATION_PROJECTIONS)
     sources = TweetSources.of(spaces)
-    found = await hydrate(services.redis, sources, [parsed])
+    found = await hydrate(services.redis, sources, [parsed], services.profiles)
     if parsed not in found:
         raise TweetNotFound(tweet_id)
     tweet = found[parsed]
@@ -212,7 +212,7 @@ async def thread(
         return ids
 
     async def resolve(ids: list[int]) -> dict[int, JsonObject]:
-        return await hydrate(services.redis, sources, ids)
+        return await hydrate(services.redis, sources, ids, services.profiles)
 
     replies, next_cursor = await fill_page(fetch, resolve, limit=paging.limit, cursor=paging.before)
     payload = {

@@ -98,7 +98,9 @@ async def user_tweets(
         )
 
     async def resolve(entries: list[TimelineEntry]) -> dict[int, JsonObject]:
-        return await hydrate_entries(services.redis, TweetSources.of(spaces), entries)
+        return await hydrate_entries(
+            services.redis, TweetSources.of(spaces), entries, services.profiles
+        )
 
     data, next_cursor = await fill_page(
         fetch, resolve, limit=paging.limit, cursor=paging.before, id_of=entry_id

@@ -260,7 +260,12 @@ class AnalyticsSink:
             raise SinkError(
                 f"cannot reach Kafka at {self.settings.bootstrap_servers}: {exc}"
             ) from exc
-        consumer.subscribe(event_topics(self.settings), listener=self.assignment)
+        topics = event_topics(self.settings)
+        # The group's first assignment only covers topics whose metadata the client has: fetch
+        # it before joining, or a fresh client may join with nothing assigned.
+        for topic in topics:
+            consumer.partitions_for_topic(topic)
+        consumer.subscribe(topics, listener=self.assignment)
         return consumer
 
     def _loop(self, stop: threading.Event, once: bool, started: float) -> None:
@@ -279,9 +284,7 @@ class AnalyticsSink:
                     len(partitions),
                 )
                 self._report("joined")
-                # A join before the topics' metadata arrived assigns nothing; the consumer
-                # joins again once it has them, so `once` waits for a real assignment.
-                if once and partitions:
+                if once:
                     drain_to = dict(self._consumer.end_offsets(list(partitions)))
             for records in polled.values():
                 self._add(records)

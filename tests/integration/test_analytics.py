@@ -329,23 +329,27 @@ def test_sigkill_mid_batch_and_restarts_leave_no_duplicates_and_no_gaps(
     fast_failover = sink_settings.model_copy(update={"worker_session_timeout_s": 6.0})
     sink = AnalyticsSinkProcess(fast_failover, data_dir=tmp_path / "run")
     kills = 0
-    for _ in range(3):
-        sink.start()
-        sink.wait_ready()
-        # SIGKILL right after one table's commit of a batch landed (the catalog's pointer
-        # moved): before the batch's other tables and its Kafka offset commit, the window that
-        # must repeat nothing.
-        seen = committed_metadata(catalog_db)
-        wait_for(
-            lambda: committed_metadata(catalog_db) - seen or not sink.is_running(),  # noqa: B023
-            timeout_s=60,
-            what="an Iceberg commit",
-            every_s=0.001,
-        )
-        if not sink.is_running():
-            break  # drained everything already
-        sink.kill()
-        kills += 1
+    try:
+        for _ in range(3):
+            sink.start()
+            sink.wait_ready()
+            # SIGKILL right after one table's commit of a batch landed (the catalog's pointer
+            # moved): before the batch's other tables and its Kafka offset commit, the window
+            # that must repeat nothing.
+            seen = committed_metadata(catalog_db)
+            wait_for(
+                lambda: committed_metadata(catalog_db) - seen or not sink.is_running(),  # noqa: B023
+                timeout_s=60,
+                what="an Iceberg commit",
+                every_s=0.001,
+            )
+            if not sink.is_running():
+                break  # drained everything already
+            sink.kill()
+            kills += 1
+    finally:
+        if sink.is_running():  # a failed wait must not leave the sink running after the test
+            sink.kill()
     assert kills >= 1
 
     summary = run_sink_once({**env, "CHIRP_WORKER_SESSION_TIMEOUT_S": "6.0"})
