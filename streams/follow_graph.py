@@ -12,7 +12,8 @@ Edge key: fixed-width followee id + fixed-width follower id (38 ASCII bytes).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 import faust
@@ -52,40 +53,27 @@ class TableFollowerDirectory:
         self.celebrity_threshold = celebrity_threshold
 
     def followers_of(self, user_id: int) -> list[int] | None:
-        partition = partition_for(record_key(user_id), self.partitions)
-        db: Any = self.table.data._db_for_partition(partition)
-        prefix = sortable_id(user_id).encode()
-        followers: list[int] = []
-        for key in db.keys(from_key=prefix):
-            if not key.startswith(prefix):
-                break
-            followers.append(int(key[ID_DIGITS:]))
-            if len(followers) > self.celebrity_threshold:
-                return None  # merged at read time instead of pushed
+        followers = list(islice(self._followers(user_id), self.celebrity_threshold + 1))
+        if len(followers) > self.celebrity_threshold:
+            return None  # merged at read time instead of pushed
         return followers
 
     def follower_count(self, user_id: int) -> int:
         """The number of followers, exact up to one above the celebrity threshold."""
-        partition = partition_for(record_key(user_id), self.partitions)
-        db: Any = self.table.data._db_for_partition(partition)
-        prefix = sortable_id(user_id).encode()
-        count = 0
-        for key in db.keys(from_key=prefix):
-            if not key.startswith(prefix) or count > self.celebrity_threshold:
-                break
-            count += 1
-        return count
+        return sum(1 for _ in islice(self._followers(user_id), self.celebrity_threshold + 1))
 
     def every_follower_of(self, user_id: int) -> list[int]:
+        return list(self._followers(user_id))
+
+    def _followers(self, user_id: int) -> Iterator[int]:
+        """A prefix scan of the user's edges in the local partition that holds them."""
         partition = partition_for(record_key(user_id), self.partitions)
         db: Any = self.table.data._db_for_partition(partition)
         prefix = sortable_id(user_id).encode()
-        followers: list[int] = []
         for key in db.keys(from_key=prefix):
             if not key.startswith(prefix):
-                break
-            followers.append(int(key[ID_DIGITS:]))
-        return followers
+                return
+            yield int(key[ID_DIGITS:])
 
 
 class FollowerCounts:
