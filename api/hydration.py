@@ -13,12 +13,20 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from redis.asyncio import RedisCluster
+
 from api.views import JsonObject, TweetCounts, retweet_view, tweet_view
 from domain.ids import id_timestamp_ms
 from projections.base import Namespace
 from projections.entries import TimelineEntry
 from projections.lua import pipeline_with_scripts
-from projections.tweet_cards import CardSources, TweetCard, parse_card, queue_card
+from projections.tweet_cards import (
+    CardRequest,
+    CardSources,
+    TweetCard,
+    parse_cards,
+    queue_cards,
+)
 from projections.tweets import tweets_by_id
 from projections.users import UserProfile, profile_from_hash, queue_profile
 
@@ -91,20 +99,17 @@ async def hydrate_entries(
         sources.users, sorted({e.actor_id for e in entries} | {e.author_id for e in entries} - {0})
     )
     card_sources = CardSources(sources.tweets, sources.likes)
+    one_call = not isinstance(redis, RedisCluster)
+    calls: list[list[CardRequest]] = []
 
     def queue(pipe: Any) -> None:
-        for original, checks in retweeters.items():
-            queue_card(pipe, card_sources, original, checks)
+        calls[:] = queue_cards(pipe, card_sources, list(retweeters.items()), one_call=one_call)
         for user in users:
             queue_profile(pipe, sources.users, user)
 
     rows = await pipeline_with_scripts(redis, queue)
-    cards: dict[int, TweetCard] = {}
-    for (original, checks), reply in zip(retweeters.items(), rows, strict=False):
-        card = parse_card(reply, checks)
-        if card is not None:
-            cards[original] = card
-    fetched = _profiles(rows[len(retweeters) :])
+    cards = parse_cards(rows[: len(calls)], calls)
+    fetched = _profiles(rows[len(calls) :])
     authors = known | fetched
     missing = {int(c.tweet["author_id"]) for c in cards.values()} - authors.keys()
     if missing:  # retweets name no author: fetch the originals' authors now
