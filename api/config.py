@@ -21,7 +21,6 @@ class ApiConfig:
     jwt_ttl_s: int
     max_body_bytes: int  # larger request bodies get 413
     read_wait_default_s: float  # longest wait for a `Chirp-After` position
-    celebrity_threshold: int  # authors with more followers are merged into home timelines
     inactive_s: int  # home timelines unread this long have expired
     trend_windows: HoppingWindows
 

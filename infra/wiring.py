@@ -45,7 +45,6 @@ def api_config(settings: Settings) -> ApiConfig:
         jwt_ttl_s=settings.jwt_ttl_s,
         max_body_bytes=settings.max_body_bytes,
         read_wait_default_s=settings.read_wait_default_s,
-        celebrity_threshold=settings.celebrity_threshold,
         inactive_s=settings.inactive_s,
         trend_windows=settings.trend_windows(),
     )
