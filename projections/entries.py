@@ -27,6 +27,11 @@ class TimelineEntry:
     def tweet(cls, tweet_id: int, author_id: int) -> TimelineEntry:
         return cls(tweet_id, tweet_id, author_id, author_id)
 
+    @staticmethod
+    def own_prefix(tweet_id: int) -> str:
+        """What the member of a tweet's own entry starts with (entry and original ids)."""
+        return sortable_id(tweet_id) * 2
+
     @property
     def is_retweet(self) -> bool:
         return self.entry_id != self.original_id

@@ -37,7 +37,8 @@ DEFAULT_CAP = 800
 HOLD_TTL_S = 60
 PUSH_CHUNK = 500  # deliveries per script call: Redis stays responsive to readers
 
-_DELIVER = LuaScript("projections.home_timelines", "deliver.lua")
+_DELIVER_TWEETS = LuaScript("projections.home_timelines", "deliver_tweets.lua")
+_DELIVER_RETWEETS = LuaScript("projections.home_timelines", "deliver_retweets.lua")
 
 
 class FollowerDirectory(Protocol):
@@ -75,32 +76,35 @@ class HomeTimelinesProjection:
         self.shards = shards
 
     def pushes(self, events: Sequence[Event], keys: Namespace) -> list[ScriptCall]:
-        """The batch's fan-out, grouped by the recipients' shard: one call per shard."""
+        """The batch's fan-out, grouped by the recipients' shard: one call per shard and kind
+        (a new tweet needs no lookup; a retweet checks what already shows its original)."""
         home = HomeKeys(keys, self.shards)
-        by_shard: dict[str, tuple[list[str], list[ScriptArg]]] = defaultdict(lambda: ([], []))
+        tweets: dict[str, tuple[list[str], list[ScriptArg]]] = defaultdict(lambda: ([], []))
+        retweets: dict[str, tuple[list[str], list[ScriptArg]]] = defaultdict(lambda: ([], []))
         for event in events:
             match event:
                 case TweetPosted():
                     author = event.author_id
-                    entry = TimelineEntry.tweet(event.tweet_id, author)
+                    member = TimelineEntry.tweet(event.tweet_id, author).member
+                    for recipient in self._recipients(author):
+                        script_keys, args = tweets[home.shard_of(recipient)]
+                        script_keys.append(home.home(recipient))
+                        args.append(member)
                 case TweetRetweeted():
                     author = event.user_id
                     entry = TimelineEntry(event.retweet_id, event.tweet_id, author, 0)
-                case _:
-                    continue
-            member, original = entry.member, str(entry.original_id)
-            for recipient in [author, *(self.directory.followers_of(author) or [])]:
-                script_keys, args = by_shard[home.shard_of(recipient)]
-                script_keys += [home.home(recipient), home.orig(recipient)]
-                args += [member, original]
-        calls: list[ScriptCall] = []
-        for script_keys, args in by_shard.values():
-            for start in range(0, len(script_keys), 2 * PUSH_CHUNK):
-                chunk_args = args[start : start + 2 * PUSH_CHUNK]
-                calls.append(
-                    (_DELIVER, script_keys[start : start + 2 * PUSH_CHUNK], [self.cap, *chunk_args])
-                )
-        return calls
+                    own = TimelineEntry.own_prefix(event.tweet_id)
+                    for recipient in self._recipients(author):
+                        script_keys, args = retweets[home.shard_of(recipient)]
+                        script_keys += [home.home(recipient), home.orig(recipient)]
+                        args += [entry.member, entry.original_id, own]
+        return [
+            *chunked_calls(_DELIVER_TWEETS, tweets.values(), self.cap, keys_per_delivery=1),
+            *chunked_calls(_DELIVER_RETWEETS, retweets.values(), self.cap, keys_per_delivery=2),
+        ]
+
+    def _recipients(self, author: int) -> list[int]:
+        return [author, *(self.directory.followers_of(author) or [])]
 
     def apply(self, event: Event, keys: Namespace, tx: Pipeline) -> None:
         match event:
@@ -109,6 +113,29 @@ class HomeTimelinesProjection:
                 drop_timelines(HomeKeys(keys, self.shards), [event.user_id, *followers], tx)
             case UserFollowed() | UserUnfollowed():
                 drop_timelines(HomeKeys(keys, self.shards), [event.follower_id], tx)
+
+
+def chunked_calls(
+    script: LuaScript,
+    groups: Iterable[tuple[list[str], list[ScriptArg]]],
+    cap: int,
+    *,
+    keys_per_delivery: int,
+) -> list[ScriptCall]:
+    """One call per group of deliveries (a shard's), split every `PUSH_CHUNK` deliveries."""
+    calls: list[ScriptCall] = []
+    for script_keys, args in groups:
+        args_per_delivery = len(args) // (len(script_keys) // keys_per_delivery)
+        for first in range(0, len(script_keys) // keys_per_delivery, PUSH_CHUNK):
+            last = first + PUSH_CHUNK
+            calls.append(
+                (
+                    script,
+                    script_keys[first * keys_per_delivery : last * keys_per_delivery],
+                    [cap, *args[first * args_per_delivery : last * args_per_delivery]],
+                )
+            )
+    return calls
 
 
 def drop_timelines(home: HomeKeys, users: Iterable[int], pipe: Any) -> None:

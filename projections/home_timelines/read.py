@@ -102,6 +102,6 @@ async def _rebuild(
     if store and rebuilt:
         args: list[ScriptArg] = [options.inactive_s]
         for entry in rebuilt:
-            args += [entry.member, entry.original_id]
+            args += [entry.member, entry.original_id if entry.is_retweet else ""]
         await _STORE.run(redis, [home.home(reader), home.orig(reader), home.holds(reader)], args)
     return rebuilt

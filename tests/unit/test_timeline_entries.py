@@ -71,16 +71,16 @@ def test_fan_out_makes_one_script_call_per_shard_whose_keys_share_it() -> None:
     ]
     calls = projection.pushes(events, keys)
     home = HomeKeys(keys, shards)
-    assert len(calls) == shards
+    assert len(calls) == 2 * shards  # per shard: one call of new tweets, one of retweets
     delivered: dict[int, list[str]] = {}
-    for _, script_keys, args in calls:
+    for script, script_keys, args in calls:
         tags = {key.split("{")[1].split("}")[0] for key in script_keys}
         assert len(tags) == 1  # one hash slot per call
-        for (home_key, _), (member, _) in zip(
-            zip(script_keys[::2], script_keys[1::2], strict=True),
-            zip(args[1::2], args[2::2], strict=True),
-            strict=True,
-        ):
+        if script.name == "deliver_tweets.lua":
+            pairs = zip(script_keys, args[1:], strict=True)
+        else:  # (home, orig) keys; (member, original, own entry prefix) arguments
+            pairs = zip(script_keys[::2], args[1::3], strict=True)
+        for home_key, member in pairs:
             user = int(home_key.rsplit(":", 1)[1])
             assert home_key == home.home(user)
             delivered.setdefault(user, []).append(str(member))
