@@ -16,12 +16,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
 
 from domain.events import Event, TweetPosted, UserFollowed, UserRegistered
 from domain.ids import IdGenerator
 from infra.settings import Settings
 from schemas import EventCodec, spec_of
 from schemas.envelope import Envelope
+from schemas.log import Position
 
 # A real argon2 hash of "correct horse battery", so loaded users can log in.
 PASSWORD = "correct horse battery"
@@ -92,8 +94,22 @@ def graph_events(graph: SocialGraph, shape: WorkloadShape, password_hash: str) -
             yield TweetPosted(ids.next_id(), user_id, f"load tweet #{tag}", now, hashtags=(tag,))
 
 
-async def produce(settings: Settings, events: Iterator[Event], *, in_flight: int = 20_000) -> int:
-    """Bulk-produce events (batched sends, then one wait per window); returns the count."""
+@dataclass
+class Produced:
+    events: int = 0
+    last_offsets: dict[str, int] = field(default_factory=dict)  # by `topic:partition` field
+
+    def written(self, records: list[RecordMetadata]) -> None:
+        for record in records:
+            at = Position(record.topic, record.partition, record.offset).field
+            self.last_offsets[at] = max(self.last_offsets.get(at, -1), record.offset)
+        self.events += len(records)
+
+
+async def produce(
+    settings: Settings, events: Iterator[Event], *, in_flight: int = 20_000
+) -> Produced:
+    """Bulk-produce events (batched sends, then one wait per window)."""
     codec = EventCodec()
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
@@ -103,7 +119,7 @@ async def produce(settings: Settings, events: Iterator[Event], *, in_flight: int
         max_batch_size=512 * 1024,
     )
     await producer.start()
-    sent = 0
+    produced = Produced()
     try:
         pending = []
         for event in events:
@@ -117,11 +133,10 @@ async def produce(settings: Settings, events: Iterator[Event], *, in_flight: int
                     headers=envelope.headers(),
                 )
             )
-            sent += 1
             if len(pending) >= in_flight:
-                await asyncio.gather(*pending)
+                produced.written(await asyncio.gather(*pending))
                 pending.clear()
-        await asyncio.gather(*pending)
+        produced.written(await asyncio.gather(*pending))
     finally:
         await producer.stop()
-    return sent
+    return produced
