@@ -8,10 +8,12 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from api.auth import Caller, InvalidToken
 from api.positions import decode_token
 from api.problems import Problem
+from api.recent_writes import recent_writes
 from api.services import ApiServices
 from api.use_cases.handlers import UseCases
 from domain.ids import parse_id
@@ -35,19 +37,38 @@ UseCasesDep = Annotated[UseCases, Depends(get_use_cases)]
 _bearer = HTTPBearer(auto_error=False)
 
 
-def current_user(
-    services: Services,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
-    challenge = {"WWW-Authenticate": "Bearer"}
-    if credentials is None:
-        raise Problem(401, "a bearer token is required", title="Unauthorized", headers=challenge)
+@dataclass(frozen=True, slots=True)
+class BearerToken:
+    """Whom the request's bearer token names: the caller, or why it names nobody."""
+
+    caller: Caller | None
+    refusal: str = "a bearer token is required"
+
+
+def bearer_token(request: Request, services: Services) -> BearerToken:
+    """The bearer token verified once per request, for routes that require a log-in and for
+    reads that need none (those use it only to wait for the caller's own writes)."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    if not token or scheme.lower() != "bearer":
+        return BearerToken(None)
     try:
-        return services.tokens.verify(credentials.credentials)
+        return BearerToken(services.tokens.verify(token))
     except InvalidToken as error:
-        raise Problem(
-            401, f"invalid bearer token: {error}", title="Unauthorized", headers=challenge
-        ) from error
+        return BearerToken(None, f"invalid bearer token: {error}")
+
+
+Bearer = Annotated[BearerToken, Depends(bearer_token)]
+
+
+def current_user(
+    bearer: Bearer,
+    # Declares the bearer scheme in the OpenAPI document; `bearer` is what is checked.
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if bearer.caller is None:
+        challenge = {"WWW-Authenticate": "Bearer"}
+        raise Problem(401, bearer.refusal, title="Unauthorized", headers=challenge)
+    return bearer.caller
 
 
 CurrentUser = Annotated[Caller, Depends(current_user)]
@@ -77,7 +98,8 @@ Paging = Annotated[Page, Depends(page)]
 
 @dataclass(frozen=True, slots=True)
 class Freshness:
-    """Whether the projections a read uses had applied the client's `Chirp-After` token."""
+    """Whether the projections a read uses had applied the client's `Chirp-After` token and
+    the caller's own latest writes."""
 
     stale: bool
 
@@ -85,16 +107,21 @@ class Freshness:
         return {"Chirp-Stale": "true"} if self.stale else {}
 
 
-def reads(*projections: str) -> Callable[..., Awaitable[Freshness]]:
-    """A dependency that honours `Chirp-After` for a read of these projections."""
+def reads(*projections: str, own_writes: bool = True) -> Callable[..., Awaitable[Freshness]]:
+    """A dependency that waits (bounded) until these projections have applied the
+    `Chirp-After` token and, with `own_writes`, the latest writes of the bearer token's user
+    (one Redis command; none without a token)."""
 
     async def wait_for_position(
         services: Services,
+        bearer: Bearer,
         chirp_after: Annotated[str | None, Header(alias="Chirp-After", max_length=4096)] = None,
     ) -> Freshness:
-        if not chirp_after:
+        positions = decode_token(chirp_after) if chirp_after else []
+        if own_writes and bearer.caller is not None:
+            positions += await recent_writes(services.redis, bearer.caller.user_id)
+        if not positions:
             return Freshness(stale=False)
-        positions = decode_token(chirp_after)
         applied = await services.read_models.wait_until_applied(
             projections, positions, services.config.read_wait_default_s
         )

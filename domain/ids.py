@@ -85,3 +85,9 @@ def parse_id(text: str) -> int | None:
         return None
     value = int(text)
     return value if 0 < value < (1 << 63) else None
+
+
+def made_lately(entity_id: int, *, now_ms: int, within_ms: int) -> bool:
+    """Whether an id was made within `within_ms` of `now_ms`, on either side: the clocks of
+    the processes that make ids differ a little."""
+    return abs(now_ms - id_timestamp_ms(entity_id)) <= within_ms

@@ -136,6 +136,8 @@ class Settings(BaseSettings):
     jwt_ttl_s: int = 3600
     max_body_bytes: int = 64 * 1024
     read_wait_default_s: float = 2.0
+    recent_writes_ttl_s: float = Field(10.0, gt=0)  # a user's reads wait for their own writes
+    young_id_s: float = Field(10.0, ge=0)  # missing ids this young are waited for, not 404
 
     # Analytics sink (`CHIRP_ANALYTICS_*`).
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)

@@ -45,6 +45,8 @@ def api_config(settings: Settings) -> ApiConfig:
         jwt_ttl_s=settings.jwt_ttl_s,
         max_body_bytes=settings.max_body_bytes,
         read_wait_default_s=settings.read_wait_default_s,
+        recent_writes_ttl_s=settings.recent_writes_ttl_s,
+        young_id_s=settings.young_id_s,
         inactive_s=settings.inactive_s,
         trend_windows=settings.trend_windows(),
     )

@@ -8,9 +8,14 @@ the projection's own `hold_for_follow`).
 
 from __future__ import annotations
 
+import logging
+
+from redis.exceptions import RedisError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Passwords
+from api.lag import caught_up_with_log
+from api.recent_writes import remember_write
 from api.services import ApiServices
 from api.use_cases.handlers import UseCases
 from api.use_cases.ports import Account, LiveTweet
@@ -19,6 +24,9 @@ from projections.follow_graph import is_following
 from projections.home_timelines import hold_for_follow
 from projections.tweets import StoredTweet, live_tweet, retweet_of_user
 from projections.users import password_hash, profiles, user_id_for_handle
+from schemas.log import Position
+
+log = logging.getLogger(__name__)
 
 HANDLE_CLAIM_PREFIX = "chirp:claims:handle:"
 
@@ -37,8 +45,13 @@ class TweetsReadModel:
     """`TweetLookup` over the serving version of the tweets projection."""
 
     def __init__(self, services: ApiServices) -> None:
+        self.services = services
         self.redis = services.redis
         self.read_models = services.read_models
+
+    async def catch_up(self) -> bool:
+        wait_s = self.services.config.read_wait_default_s
+        return await caught_up_with_log(self.services, "tweets", wait_s)
 
     async def live_tweet(self, tweet_id: int) -> LiveTweet | None:
         tweets = (await self.read_models.namespaces("tweets"))["tweets"]
@@ -54,8 +67,13 @@ class UsersReadModel:
     """`UserLookup` over the serving version of the users projection."""
 
     def __init__(self, services: ApiServices) -> None:
+        self.services = services
         self.redis = services.redis
         self.read_models = services.read_models
+
+    async def catch_up(self) -> bool:
+        wait_s = self.services.config.read_wait_default_s
+        return await caught_up_with_log(self.services, "users", wait_s)
 
     async def user_id(self, handle: str) -> int | None:
         users = (await self.read_models.namespaces("users"))["users"]
@@ -98,6 +116,25 @@ class RedisHandleClaims:
     async def release(self, handle_key: str) -> None:
         await self.redis.delete(HANDLE_CLAIM_PREFIX + handle_key)
 
+    async def holder(self, handle_key: str) -> int | None:
+        held_by = await self.redis.get(HANDLE_CLAIM_PREFIX + handle_key)
+        return int(held_by) if held_by is not None else None
+
+
+class RecentWritesInRedis:
+    """`RecentWrites` through `api.recent_writes`, which owns the keys. The event is in the log
+    already when this runs, so a Redis failure here loses only the wait, not the write."""
+
+    def __init__(self, services: ApiServices) -> None:
+        self.redis = services.redis
+        self.ttl_ms = round(services.config.recent_writes_ttl_s * 1000)
+
+    async def remember(self, user_id: int, position: Position) -> None:
+        try:
+            await remember_write(self.redis, user_id, position, ttl_ms=self.ttl_ms)
+        except RedisError:
+            log.warning("could not remember the write of user %d at %s", user_id, position)
+
 
 class HomeTimelineHolds:
     """`FollowHolds` through the home-timelines projection, which owns the hold keys."""
@@ -135,4 +172,6 @@ def use_cases_for(services: ApiServices) -> UseCases:
         passwords=PasswordsOffTheLoop(services.passwords),
         tokens=services.tokens,
         clock=now_ms,
+        recent_writes=RecentWritesInRedis(services),
+        young_id_ms=round(services.config.young_id_s * 1000),
     )

@@ -6,6 +6,12 @@ whatever its case, an unknown followee is refused, a retweet or follow already m
 nothing, a follow holds the follower's home timeline before it is published. What a command can
 decide by itself (text rules, deleting only your own tweet, not following yourself) stays in
 `domain.model`. Must never import HTTP, Redis, Kafka or a projection: only the ports.
+
+Consistency a client need not know about: every write is remembered for its user (that user's
+next reads wait for it), and a tweet or user that a write names but the read models do not
+show yet is waited for (bounded) when its id is young or its handle is claimed, instead of
+being refused at once: the projections lag the log by milliseconds. An old id that names
+nothing is refused without waiting.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from api.use_cases.ports import (
     Ids,
     LiveTweet,
     PasswordHasher,
+    RecentWrites,
     SessionTokens,
     TweetLookup,
     UserLookup,
@@ -31,6 +38,7 @@ from api.use_cases.ports import (
 from domain import model
 from domain.commands import DeleteTweet, PostTweet, RegisterUser
 from domain.events import Event, TweetPosted, UserRegistered
+from domain.ids import made_lately
 from domain.text import handle_key
 from schemas.log import Position
 
@@ -63,6 +71,8 @@ class UseCases:
     passwords: PasswordHasher
     tokens: SessionTokens
     clock: Clock
+    recent_writes: RecentWrites
+    young_id_ms: int  # a missing tweet or user whose id is this young is waited for
 
     async def register(
         self, command: RegisterUser, *, correlation_id: str | None = None
@@ -86,11 +96,13 @@ class UseCases:
             # was never published.
             await self.claims.release(claim)
             raise
+        await self.recent_writes.remember(user_id, position)
         return Published(event, position)
 
     async def log_in(self, handle: str, password: str) -> Session:
-        """A bearer token for a handle and its password."""
-        user_id = await self.users.user_id(handle)
+        """A bearer token for a handle and its password; a registration on its way to the
+        read models (its handle is claimed) is waited for."""
+        user_id = await self._registered_user_id(handle)
         if user_id is None:
             raise WrongCredentials
         stored = await self.users.password_hash(user_id)
@@ -110,7 +122,7 @@ class UseCases:
             if referenced is not None:
                 await self._live_tweet(referenced)
         event = model.post_tweet(command, tweet_id=self.ids.next_id(), now_ms=self.clock())
-        return Published(event, await self.log.publish(event, correlation_id=correlation_id))
+        return Published(event, await self._publish(event, command.author_id, correlation_id))
 
     async def delete_tweet(
         self, tweet_id: int, requested_by: int, *, correlation_id: str | None = None
@@ -126,7 +138,7 @@ class UseCases:
             hashtags=tweet.hashtags,
         )
         event = model.delete_tweet(command, now_ms=self.clock())
-        return await self.log.publish(event, correlation_id=correlation_id)
+        return await self._publish(event, requested_by, correlation_id)
 
     async def like(
         self, tweet_id: int, user_id: int, *, correlation_id: str | None = None
@@ -134,14 +146,14 @@ class UseCases:
         """Like a live tweet; a second like is applied as the first (the read model is a set)."""
         await self._live_tweet(tweet_id)
         event = model.like(tweet_id, user_id, now_ms=self.clock())
-        return await self.log.publish(event, correlation_id=correlation_id)
+        return await self._publish(event, user_id, correlation_id)
 
     async def unlike(
         self, tweet_id: int, user_id: int, *, correlation_id: str | None = None
     ) -> Position:
         await self._live_tweet(tweet_id)
         event = model.unlike(tweet_id, user_id, now_ms=self.clock())
-        return await self.log.publish(event, correlation_id=correlation_id)
+        return await self._publish(event, user_id, correlation_id)
 
     async def retweet(
         self, tweet_id: int, user_id: int, *, correlation_id: str | None = None
@@ -151,14 +163,14 @@ class UseCases:
         if await self.tweets.retweet_by(tweet_id, user_id) is not None:
             return None
         event = model.retweet(tweet_id, user_id, retweet_id=self.ids.next_id(), now_ms=self.clock())
-        return await self.log.publish(event, correlation_id=correlation_id)
+        return await self._publish(event, user_id, correlation_id)
 
     async def undo_retweet(
         self, tweet_id: int, user_id: int, *, correlation_id: str | None = None
     ) -> Position:
         await self._live_tweet(tweet_id)
         event = model.undo_retweet(tweet_id, user_id, now_ms=self.clock())
-        return await self.log.publish(event, correlation_id=correlation_id)
+        return await self._publish(event, user_id, correlation_id)
 
     async def follow(
         self, follower_id: int, followee_handle: str, *, correlation_id: str | None = None
@@ -169,7 +181,7 @@ class UseCases:
         if await self.graph.is_following(follower_id, followee_id):
             return None
         await self.holds.hold(follower_id, followee_id)
-        return await self.log.publish(event, correlation_id=correlation_id)
+        return await self._publish(event, follower_id, correlation_id)
 
     async def unfollow(
         self, follower_id: int, followee_handle: str, *, correlation_id: str | None = None
@@ -180,16 +192,38 @@ class UseCases:
         if not await self.graph.is_following(follower_id, followee_id):
             return None
         await self.holds.hold(follower_id, followee_id)
-        return await self.log.publish(event, correlation_id=correlation_id)
+        return await self._publish(event, follower_id, correlation_id)
+
+    async def _publish(self, event: Event, user_id: int, correlation_id: str | None) -> Position:
+        """Append the event and remember it as the user's latest write."""
+        position = await self.log.publish(event, correlation_id=correlation_id)
+        await self.recent_writes.remember(user_id, position)
+        return position
+
+    def _young(self, entity_id: int) -> bool:
+        return made_lately(entity_id, now_ms=self.clock(), within_ms=self.young_id_ms)
 
     async def _live_tweet(self, tweet_id: int) -> LiveTweet:
         tweet = await self.tweets.live_tweet(tweet_id)
+        if tweet is None and self._young(tweet_id) and await self.tweets.catch_up():
+            # Posted moments ago: the log has it, the read model had not applied it yet.
+            tweet = await self.tweets.live_tweet(tweet_id)
         if tweet is None:
             raise TweetNotFound(tweet_id)
         return tweet
 
-    async def _user_id(self, handle: str) -> int:
+    async def _registered_user_id(self, handle: str) -> int | None:
+        """The id of the user registered under a handle, waiting for a registration that is
+        on its way: the handle is claimed by a young id the read model does not show yet."""
         user_id = await self.users.user_id(handle)
+        if user_id is None:
+            claimed_by = await self.claims.holder(handle_key(handle))
+            if claimed_by is not None and self._young(claimed_by) and await self.users.catch_up():
+                user_id = await self.users.user_id(handle)
+        return user_id
+
+    async def _user_id(self, handle: str) -> int:
+        user_id = await self._registered_user_id(handle)
         if user_id is None:
             raise UserNotFound(handle)
         return user_id

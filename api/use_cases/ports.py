@@ -43,6 +43,10 @@ class TweetLookup(Protocol):
     async def retweet_by(self, tweet_id: int, user_id: int) -> int | None:
         """The id of the user's retweet entry of this tweet, if they retweeted it."""
 
+    async def catch_up(self) -> bool:
+        """Wait (bounded) until the lookup has seen every tweet event the log held when asked;
+        False if time ran out first."""
+
 
 class UserLookup(Protocol):
     async def user_id(self, handle: str) -> int | None:
@@ -51,6 +55,10 @@ class UserLookup(Protocol):
     async def account(self, user_id: int) -> Account | None: ...
 
     async def password_hash(self, user_id: int) -> str | None: ...
+
+    async def catch_up(self) -> bool:
+        """Wait (bounded) until the lookup has seen every registration the log held when
+        asked; False if time ran out first."""
 
 
 class FollowGraph(Protocol):
@@ -66,6 +74,9 @@ class HandleClaims(Protocol):
 
     async def release(self, handle_key: str) -> None: ...
 
+    async def holder(self, handle_key: str) -> int | None:
+        """The id of the user holding the claim, if someone does (registered or on the way)."""
+
 
 class FollowHolds(Protocol):
     async def hold(self, follower_id: int, followee_id: int) -> None:
@@ -76,6 +87,12 @@ class FollowHolds(Protocol):
 class EventLog(Protocol):
     async def publish(self, event: Event, *, correlation_id: str | None) -> Position:
         """Append the event; its position once the log has acknowledged it."""
+
+
+class RecentWrites(Protocol):
+    async def remember(self, user_id: int, position: Position) -> None:
+        """Note a user's write, so that user's next reads wait until it is applied (a few
+        seconds' memory, shared by every API process)."""
 
 
 class Ids(Protocol):

@@ -11,6 +11,7 @@ from domain.ids import (
     IdGenerator,
     id_node,
     id_timestamp_ms,
+    made_lately,
     parse_id,
     sortable_id,
 )
@@ -100,3 +101,13 @@ def test_sortable_ids_sort_like_numbers(a: int, b: int) -> None:
 @pytest.mark.parametrize("text", ["", "abc", "-1", "0", "9" * 20, "\uff11\uff12\uff13", str(2**63)])
 def test_parse_id_rejects_non_ids(text: str) -> None:
     assert parse_id(text) is None
+
+
+def test_an_id_is_made_lately_within_the_window_on_either_side_of_now() -> None:
+    made_at = EPOCH_MS + 1_000_000
+    new_id = IdGenerator(7, FakeClock(made_at)).next_id()
+
+    assert made_lately(new_id, now_ms=made_at + 5_000, within_ms=5_000)
+    assert made_lately(new_id, now_ms=made_at - 5_000, within_ms=5_000)  # a clock behind ours
+    assert not made_lately(new_id, now_ms=made_at + 5_001, within_ms=5_000)
+    assert not made_lately(new_id, now_ms=made_at - 5_001, within_ms=5_000)

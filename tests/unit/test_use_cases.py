@@ -32,10 +32,13 @@ from domain.events import (
     UserRegistered,
     UserUnfollowed,
 )
+from domain.ids import EPOCH_MS, TIMESTAMP_SHIFT
 from domain.text import handle_key
 from schemas.log import Position
 
 NOW_MS = 1_700_000_000_000
+YOUNG_ID_MS = 10_000
+OLD_TWEET_ID = 424242  # made in January 2020, long before NOW_MS
 
 
 class BrokerDown(Exception):
@@ -44,14 +47,35 @@ class BrokerDown(Exception):
 
 @dataclass
 class ReadModels:
-    """Tweets, users and the follow graph in memory; the log applies each event at once."""
+    """Tweets, users and the follow graph in memory. The log applies each event at once,
+    unless `lagging`: then events wait in `unapplied` until a lookup catches up (which, when
+    `stuck`, runs out of time instead)."""
 
+    lagging: bool = False
+    stuck: bool = False
+    unapplied: list[Event] = field(default_factory=list)
+    catch_ups: int = 0
     tweets: dict[int, LiveTweet] = field(default_factory=dict)
     retweets: dict[tuple[int, int], int] = field(default_factory=dict)
     handles: dict[str, int] = field(default_factory=dict)
     accounts: dict[int, Account] = field(default_factory=dict)
     password_hashes: dict[int, str] = field(default_factory=dict)
     edges: set[tuple[int, int]] = field(default_factory=set)
+
+    def receive(self, event: Event) -> None:
+        if self.lagging:
+            self.unapplied.append(event)
+        else:
+            self.apply(event)
+
+    async def catch_up(self) -> bool:
+        self.catch_ups += 1
+        if self.stuck:
+            return False
+        for event in self.unapplied:
+            self.apply(event)
+        self.unapplied.clear()
+        return True
 
     def apply(self, event: Event) -> None:
         match event:
@@ -122,7 +146,7 @@ class Log:
         if self.failure is not None:
             raise self.failure
         self.journal.entries.append(("publish", event))
-        self.read_models.apply(event)
+        self.read_models.receive(event)
         return Position("chirp.test", 0, len(self.journal.events()) - 1)
 
 
@@ -139,6 +163,17 @@ class Claims:
     async def release(self, handle_key: str) -> None:
         del self.held[handle_key]
 
+    async def holder(self, handle_key: str) -> int | None:
+        return self.held.get(handle_key)
+
+
+@dataclass
+class RecentWrites:
+    remembered: list[tuple[int, Position]] = field(default_factory=list)
+
+    async def remember(self, user_id: int, position: Position) -> None:
+        self.remembered.append((user_id, position))
+
 
 @dataclass
 class Holds:
@@ -150,7 +185,9 @@ class Holds:
 
 @dataclass
 class Ids:
-    last: int = 1000
+    """Ids made at NOW_MS, as the API's generator would make them."""
+
+    last: int = (NOW_MS - EPOCH_MS) << TIMESTAMP_SHIFT
 
     def next_id(self) -> int:
         self.last += 1
@@ -178,6 +215,7 @@ class World:
     journal: Journal = field(default_factory=Journal)
     claims: Claims = field(default_factory=Claims)
     ids: Ids = field(default_factory=Ids)
+    recent_writes: RecentWrites = field(default_factory=RecentWrites)
 
     def __post_init__(self) -> None:
         self.log = Log(self.journal, self.read_models)
@@ -192,6 +230,8 @@ class World:
             passwords=Passwords(),
             tokens=Tokens(),
             clock=lambda: NOW_MS,
+            recent_writes=self.recent_writes,
+            young_id_ms=YOUNG_ID_MS,
         )
 
     def events(self) -> list[Event]:
@@ -320,7 +360,7 @@ async def test_a_reply_or_quote_of_a_missing_or_deleted_tweet_is_refused(
     await world.use_cases.delete_tweet(deleted, ada)
     published = len(world.events())
 
-    for missing in (424242, deleted):
+    for missing in (OLD_TWEET_ID, deleted):
         command = PostTweet(author_id=ada, text="hello", **{field_name: missing})
         with pytest.raises(TweetNotFound):
             await world.use_cases.post_tweet(command)
@@ -373,7 +413,7 @@ async def test_acting_on_a_missing_tweet_is_refused(world: World, action: str) -
     ada = await world.user("ada")
 
     with pytest.raises(TweetNotFound):
-        await getattr(world.use_cases, action)(424242, ada)
+        await getattr(world.use_cases, action)(OLD_TWEET_ID, ada)
 
     assert len(world.events()) == 1
 
@@ -484,3 +524,141 @@ def test_every_refusal_has_a_problem_status() -> None:
     refusals = set(Refused.__subclasses__())
     assert refusals == {TweetNotFound, UserNotFound, HandleTaken, WrongCredentials}
     assert set(REFUSALS) == refusals
+
+
+async def test_every_write_is_remembered_for_the_user_who_made_it(world: World) -> None:
+    ada, bob = await world.user("ada"), await world.user("bob")
+    tweet = await world.tweet(ada)
+    liked = await world.use_cases.like(tweet, bob)
+    followed = await world.use_cases.follow(bob, "ada")
+    deleted = await world.use_cases.delete_tweet(tweet, ada)
+
+    writers = [user_id for user_id, _ in world.recent_writes.remembered]
+    assert writers == [ada, bob, ada, bob, bob, ada]
+    assert world.recent_writes.remembered[-3:] == [(bob, liked), (bob, followed), (ada, deleted)]
+
+
+async def test_a_registration_that_fails_to_publish_is_not_remembered(world: World) -> None:
+    world.log.failure = BrokerDown("no leader")
+
+    with pytest.raises(BrokerDown):
+        await world.use_cases.register(RegisterUser("ada", "correct horse"))
+
+    assert world.recent_writes.remembered == []
+
+
+@pytest.mark.parametrize("field_name", ["reply_to", "quote_of"])
+async def test_a_reply_or_quote_of_a_tweet_not_yet_applied_waits_for_it(
+    world: World, field_name: str
+) -> None:
+    ada, bob = await world.user("ada"), await world.user("bob")
+    world.read_models.lagging = True
+    parent = await world.tweet(ada)
+
+    posted = await world.use_cases.post_tweet(
+        PostTweet(author_id=bob, text="so true", **{field_name: parent})
+    )
+
+    assert getattr(posted.event, field_name) == parent
+    assert world.read_models.catch_ups == 1
+
+
+@pytest.mark.parametrize("action", ["like", "retweet", "undo_retweet", "unlike"])
+async def test_acting_on_a_tweet_not_yet_applied_waits_for_it(world: World, action: str) -> None:
+    ada, bob = await world.user("ada"), await world.user("bob")
+    world.read_models.lagging = True
+    tweet = await world.tweet(ada)
+
+    assert await getattr(world.use_cases, action)(tweet, bob) is not None
+    assert world.read_models.catch_ups == 1
+
+
+async def test_the_author_deletes_a_tweet_not_yet_applied(world: World) -> None:
+    ada = await world.user("ada")
+    world.read_models.lagging = True
+    tweet = await world.tweet(ada)
+
+    await world.use_cases.delete_tweet(tweet, ada)
+
+    assert isinstance(world.events()[-1], TweetDeleted)
+
+
+async def test_an_old_missing_tweet_is_refused_without_waiting(world: World) -> None:
+    ada = await world.user("ada")
+
+    with pytest.raises(TweetNotFound):
+        await world.use_cases.post_tweet(PostTweet(author_id=ada, text="hi", reply_to=OLD_TWEET_ID))
+    with pytest.raises(TweetNotFound):
+        await world.use_cases.like(OLD_TWEET_ID, ada)
+
+    assert world.read_models.catch_ups == 0
+
+
+async def test_a_young_id_that_names_nothing_is_refused_after_one_wait(world: World) -> None:
+    ada = await world.user("ada")
+    never_posted = world.ids.next_id()
+
+    with pytest.raises(TweetNotFound):
+        await world.use_cases.like(never_posted, ada)
+
+    assert world.read_models.catch_ups == 1
+    assert len(world.events()) == 1
+
+
+async def test_a_young_tweet_is_refused_when_the_wait_runs_out(world: World) -> None:
+    ada, bob = await world.user("ada"), await world.user("bob")
+    world.read_models.lagging = world.read_models.stuck = True
+    tweet = await world.tweet(ada)
+
+    with pytest.raises(TweetNotFound):
+        await world.use_cases.like(tweet, bob)
+
+    assert world.read_models.catch_ups == 1
+
+
+async def test_logging_in_right_after_registering_waits_for_the_registration(
+    world: World,
+) -> None:
+    world.read_models.lagging = True
+    registered = await world.use_cases.register(RegisterUser("ada", "correct horse", "Ada"))
+
+    session = await world.use_cases.log_in("Ada", "correct horse")
+
+    assert session.access_token == f"token:{registered.event.user_id}:ada:Ada"
+    assert world.read_models.catch_ups == 1
+
+
+async def test_a_handle_nobody_claimed_is_refused_without_waiting(world: World) -> None:
+    with pytest.raises(WrongCredentials):
+        await world.use_cases.log_in("nobody", "correct horse")
+    assert world.read_models.catch_ups == 0
+
+
+async def test_a_claim_left_long_ago_by_a_failed_registration_is_not_waited_for(
+    world: World,
+) -> None:
+    ada = await world.user("ada")
+    world.claims.held["ghost"] = 1  # an id made in January 2020 whose account never came
+
+    with pytest.raises(WrongCredentials):
+        await world.use_cases.log_in("ghost", "correct horse")
+    with pytest.raises(UserNotFound):
+        await world.use_cases.follow(ada, "ghost")
+
+    assert world.read_models.catch_ups == 0
+
+
+async def test_following_a_user_registered_a_moment_ago_waits_for_the_registration(
+    world: World,
+) -> None:
+    ada = await world.user("ada")
+    world.read_models.lagging = True
+    carl = await world.user("carl")
+
+    position = await world.use_cases.follow(ada, "CARL")
+
+    assert position is not None
+    assert world.events()[-1] == UserFollowed(
+        follower_id=ada, followee_id=carl, followed_at_ms=NOW_MS
+    )
+    assert world.read_models.catch_ups == 1
