@@ -13,25 +13,17 @@ from api.auth import Passwords, TokenIssuer
 from api.body_limit import BodySizeLimit
 from api.config import ApiConfig
 from api.idempotency import IdempotencyKeys
+from api.node_lease import NodeLeases, leased_ids
 from api.problems import install_problem_handlers
 from api.publisher import EventPublisher
 from api.read_models import ReadModels
 from api.routes import following, health, sessions, timelines, trends, tweets, users
 from api.services import ApiServices
 from api.use_cases.adapters import use_cases_for
-from domain.ids import MAX_NODE_ID, IdGenerator
-from projections.redis_client import RedisClient
 from projections.registry import PROJECTION_FAMILIES
 from schemas import EventCodec
 
 log = logging.getLogger(__name__)
-
-NODE_COUNTER_KEY = "chirp:id-nodes"
-
-
-async def allocate_node_id(redis: RedisClient) -> int:
-    """A node id no other running process holds (up to 1,024 processes at once)."""
-    return int(await redis.incr(NODE_COUNTER_KEY)) % (MAX_NODE_ID + 1)
 
 
 def topics_read(config: ApiConfig) -> dict[str, frozenset[str]]:
@@ -54,18 +46,18 @@ async def services_for(config: ApiConfig) -> AsyncIterator[ApiServices]:
     await producer.start()
     await offsets.start()
     try:
-        node_id = await allocate_node_id(redis)
-        log.info("API process holds id node %d", node_id)
-        yield ApiServices(
-            config=config,
-            redis=redis,
-            read_models=ReadModels(redis, topics_read(config)),
-            publisher=EventPublisher(producer, EventCodec(), config.topic),
-            offsets=offsets,
-            ids=IdGenerator(node_id),
-            tokens=TokenIssuer(config.jwt_secret, config.jwt_ttl_s),
-            passwords=Passwords(),
-        )
+        async with leased_ids(NodeLeases(redis)) as ids:
+            log.info("API process holds id node %s", ids.node_id)
+            yield ApiServices(
+                config=config,
+                redis=redis,
+                read_models=ReadModels(redis, topics_read(config)),
+                publisher=EventPublisher(producer, EventCodec(), config.topic),
+                offsets=offsets,
+                ids=ids,
+                tokens=TokenIssuer(config.jwt_secret, config.jwt_ttl_s),
+                passwords=Passwords(),
+            )
     finally:
         await offsets.stop()
         await producer.stop()

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from api.node_lease import NodeLeaseLost
 from api.use_cases.errors import (
     HandleTaken,
     Refused,
@@ -100,6 +101,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         if isinstance(error, NotTheAuthor):
             return problem_response(403, str(error), title="Forbidden")
         return problem_response(422, str(error), title="Invalid request")
+
+    @app.exception_handler(NodeLeaseLost)
+    async def on_node_lease_lost(_: Request, error: NodeLeaseLost) -> Response:
+        # Brief: the lease is claimed again within a third of its TTL.
+        headers = {"Retry-After": "5"}
+        return problem_response(503, str(error), title="Service unavailable", headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(_: Request, error: RequestValidationError) -> Response:

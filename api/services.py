@@ -9,9 +9,9 @@ from aiokafka import AIOKafkaConsumer
 from api.auth import Passwords, TokenIssuer
 from api.config import ApiConfig
 from api.hydration import ProfileCache
+from api.node_lease import LeasedIds
 from api.publisher import EventPublisher
 from api.read_models import ReadModels
-from domain.ids import IdGenerator
 from projections.redis_client import RedisClient
 
 
@@ -22,7 +22,7 @@ class ApiServices:
     read_models: ReadModels
     publisher: EventPublisher
     offsets: AIOKafkaConsumer  # group-less consumer used only to read end offsets
-    ids: IdGenerator
+    ids: LeasedIds  # issues ids only while this process holds its node-id lease
     tokens: TokenIssuer
     passwords: Passwords
     profiles: ProfileCache = field(default_factory=ProfileCache)

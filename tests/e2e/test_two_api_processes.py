@@ -1,4 +1,5 @@
-"""Two API processes side by side: ids stay unique and a handle goes to exactly one racer."""
+"""Two API processes side by side: ids stay unique, each process holds its own node-id lease,
+and a handle goes to exactly one racer."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from redis import Redis
 
+from api.node_lease import LEASE_KEY_PREFIX
 from api.positions import decode_token, encode_token
+from domain.ids import id_node
 from infra.app_processes import ApiProcess
 from infra.local_services import KafkaBroker, RedisServer, free_ports
 from infra.settings import Settings
-from tests.support.client import PASSWORD, ChirpClient, random_handle
+from tests.support.client import PASSWORD, Account, ChirpClient, random_handle
 
 RACERS = 16
 
@@ -68,3 +72,50 @@ def test_tweets_posted_through_both_processes_get_distinct_ids(
     )
     assert "Chirp-Stale" not in timeline.headers
     assert {t["id"] for t in timeline.json()["data"]} == set(ids)
+
+
+def lease_key(node_id: int) -> str:
+    return f"{LEASE_KEY_PREFIX}:lease:{node_id}"
+
+
+def node_of(client: ChirpClient, author: Account) -> int:
+    """The node id of the process behind `client`, read from the ids it makes."""
+    nodes = {id_node(int(client.tweet(author, f"node probe {i}")["id"])) for i in range(5)}
+    assert len(nodes) == 1, nodes
+    return nodes.pop()
+
+
+def test_two_api_processes_hold_different_leased_node_ids(
+    client: ChirpClient, second_api: ApiProcess, redis_client: Redis
+) -> None:
+    author = client.register()
+    other = ChirpClient(second_api.url)
+    try:
+        first_node, second_node = node_of(client, author), node_of(other, author)
+    finally:
+        other.close()
+    assert first_node != second_node
+    for node in (first_node, second_node):
+        assert redis_client.pttl(lease_key(node)) > 0  # leased, with a TTL
+
+
+def test_a_stopped_api_process_releases_its_node_id(
+    client: ChirpClient, test_settings: Settings, redis_client: Redis
+) -> None:
+    author = client.register()
+    [port] = free_ports(1)
+    settings = test_settings.model_copy(update={"api_port": port})
+    process = ApiProcess(settings, data_dir=test_settings.var_dir / "run-third-api")
+    process.start()
+    try:
+        process.wait_ready()
+        third = ChirpClient(process.url)
+        try:
+            node = node_of(third, author)
+        finally:
+            third.close()
+        assert redis_client.get(lease_key(node)) is not None
+    finally:
+        process.stop()
+    assert redis_client.exists(lease_key(node)) == 0
+    assert node != node_of(client, author)
