@@ -2,7 +2,8 @@
 
 Every request here goes through plain httpx and none sends `Chirp-After` unless the test is
 about that header: a client reads its own writes, logs in right after registering, and acts on
-tweets and users created a moment ago by others.
+tweets and users created a moment ago by others. Reading your own writes runs on a single
+Redis and on a Redis Cluster.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import httpx
 from api.positions import decode_token, encode_token
 from schemas.log import Position
 from tests.support.client import PASSWORD, ChirpClient, random_handle
+from tests.support.stacks import Stack
 
 ROUNDS = 20
 OLD_MISSING_TWEET_ID = "123456789"  # made in January 2020; no tweet has it
@@ -59,8 +61,8 @@ def test_logging_in_right_after_registering_works_every_time(client: ChirpClient
     assert len({user.user_id for user in users}) == ROUNDS
 
 
-def test_a_user_reads_their_own_tweets_at_once_without_a_token(client: ChirpClient) -> None:
-    http = client.http
+def test_a_user_reads_their_own_tweets_at_once_without_a_token(stack: Stack) -> None:
+    http = stack.client.http
     ada = sign_up(http, "ada")
     for round_number in range(ROUNDS):
         tweet_id = post_tweet(http, ada, f"note {round_number}").json()["id"]
