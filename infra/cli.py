@@ -259,9 +259,11 @@ def worker(
 ) -> None:
     """Run one Faust worker in the foreground (`chirp up` starts one for you)."""
     import faust
+    import mode.loop
 
     from streams.app import create_app
 
+    mode.loop.use("uvloop")  # Faust's per-event asyncio machinery is much of a worker's CPU
     config = worker_config(Settings())
     if data_dir is not None:
         config = dataclasses.replace(config, data_dir=data_dir)
