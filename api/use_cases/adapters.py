@@ -49,9 +49,8 @@ class TweetsReadModel:
         self.redis = services.redis
         self.read_models = services.read_models
 
-    async def catch_up(self) -> bool:
-        wait_s = self.services.config.read_wait_default_s
-        return await caught_up_with_log(self.services, "tweets", wait_s)
+    async def catch_up(self) -> None:
+        await caught_up_with_log(self.services, "tweets", self.services.config.read_wait_default_s)
 
     async def live_tweet(self, tweet_id: int) -> LiveTweet | None:
         tweets = (await self.read_models.namespaces("tweets"))["tweets"]
@@ -71,9 +70,8 @@ class UsersReadModel:
         self.redis = services.redis
         self.read_models = services.read_models
 
-    async def catch_up(self) -> bool:
-        wait_s = self.services.config.read_wait_default_s
-        return await caught_up_with_log(self.services, "users", wait_s)
+    async def catch_up(self) -> None:
+        await caught_up_with_log(self.services, "users", self.services.config.read_wait_default_s)
 
     async def user_id(self, handle: str) -> int | None:
         users = (await self.read_models.namespaces("users"))["users"]

@@ -205,8 +205,10 @@ class UseCases:
 
     async def _live_tweet(self, tweet_id: int) -> LiveTweet:
         tweet = await self.tweets.live_tweet(tweet_id)
-        if tweet is None and self._young(tweet_id) and await self.tweets.catch_up():
-            # Posted moments ago: the log has it, the read model had not applied it yet.
+        if tweet is None and self._young(tweet_id):
+            # Posted moments ago: the log has it, the read model may not have applied it yet.
+            # Looked up again even if the wait ran out: its own partition may have caught up.
+            await self.tweets.catch_up()
             tweet = await self.tweets.live_tweet(tweet_id)
         if tweet is None:
             raise TweetNotFound(tweet_id)
@@ -218,7 +220,8 @@ class UseCases:
         user_id = await self.users.user_id(handle)
         if user_id is None:
             claimed_by = await self.claims.holder(handle_key(handle))
-            if claimed_by is not None and self._young(claimed_by) and await self.users.catch_up():
+            if claimed_by is not None and self._young(claimed_by):
+                await self.users.catch_up()
                 user_id = await self.users.user_id(handle)
         return user_id
 

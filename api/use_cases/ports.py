@@ -43,9 +43,9 @@ class TweetLookup(Protocol):
     async def retweet_by(self, tweet_id: int, user_id: int) -> int | None:
         """The id of the user's retweet entry of this tweet, if they retweeted it."""
 
-    async def catch_up(self) -> bool:
-        """Wait (bounded) until the lookup has seen every tweet event the log held when asked;
-        False if time ran out first."""
+    async def catch_up(self) -> None:
+        """Wait (bounded) until the lookup has seen every tweet event the log held when
+        asked, or until the wait runs out."""
 
 
 class UserLookup(Protocol):
@@ -56,9 +56,9 @@ class UserLookup(Protocol):
 
     async def password_hash(self, user_id: int) -> str | None: ...
 
-    async def catch_up(self) -> bool:
+    async def catch_up(self) -> None:
         """Wait (bounded) until the lookup has seen every registration the log held when
-        asked; False if time ran out first."""
+        asked, or until the wait runs out."""
 
 
 class FollowGraph(Protocol):

@@ -68,14 +68,12 @@ class ReadModels:
         else:
             self.apply(event)
 
-    async def catch_up(self) -> bool:
+    async def catch_up(self) -> None:
         self.catch_ups += 1
-        if self.stuck:
-            return False
-        for event in self.unapplied:
-            self.apply(event)
-        self.unapplied.clear()
-        return True
+        if not self.stuck:
+            for event in self.unapplied:
+                self.apply(event)
+            self.unapplied.clear()
 
     def apply(self, event: Event) -> None:
         match event:
