@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import jwt
 import pytest
 
+from infra.app_processes import ApiProcess
 from infra.settings import Settings
 from infra.topics import chirp_topics, end_offsets
 from tests.conftest import TEST_JWT_SECRET
@@ -102,6 +107,61 @@ def test_chunked_body_over_the_limit_is_refused(
         "/v1/tweets", content=chunks(), headers={**author.auth, "content-type": "application/json"}
     )
     assert_problem(response, 413)
+
+
+FIVE_MB = 5 * 1024 * 1024
+
+
+def five_mb_tweet() -> bytes:
+    return json.dumps({"text": "x" * FIVE_MB}).encode()
+
+
+def assert_readable_413(status: int, content_type: str | None, body: bytes) -> None:
+    assert status == 413, body[:500]
+    assert content_type == "application/problem+json"
+    problem = json.loads(body)
+    assert problem["status"] == 413 and problem["title"] == "Request body too large"
+    assert problem["detail"] and problem["type"]
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_5_mb_body_from_the_standard_library_client_gets_a_readable_413(
+    api_server: ApiProcess, author: Account, log_unchanged: None, chunked: bool
+) -> None:
+    """http.client sends the whole body before it reads: the server must not reset it."""
+    body = five_mb_tweet()
+    headers = {**author.auth, "Content-Type": "application/json"}
+    connection = http.client.HTTPConnection(
+        api_server.settings.api_host, api_server.settings.api_port, timeout=30
+    )
+    try:
+        if chunked:  # no Content-Length: the server only learns the size by reading
+            pieces = (body[i : i + 65536] for i in range(0, len(body), 65536))
+            connection.request("POST", "/v1/tweets", pieces, headers, encode_chunked=True)
+        else:
+            connection.request("POST", "/v1/tweets", body, headers)
+        response = connection.getresponse()
+        assert_readable_413(response.status, response.getheader("Content-Type"), response.read())
+        # The connection stays usable: the rest of the body was read, not left on the wire.
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().status == 200
+    finally:
+        connection.close()
+
+
+def test_a_5_mb_body_from_urllib_gets_a_readable_413(
+    api_server: ApiProcess, author: Account, log_unchanged: None
+) -> None:
+    request = urllib.request.Request(  # noqa: S310 - our own loopback URL
+        f"{api_server.url}/v1/tweets",
+        data=five_mb_tweet(),
+        headers={**author.auth, "Content-Type": "application/json"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)  # noqa: S310
+    error = refused.value
+    assert_readable_413(error.code, error.headers.get("Content-Type"), error.read())
 
 
 @pytest.mark.parametrize("make_token", [None, forged_token, unsigned_token, expired_token])
