@@ -29,6 +29,7 @@ from infra.analytics import sink_lag
 from infra.analytics.cli import analytics_app
 from infra.analytics.process import AnalyticsSinkProcess
 from infra.app_processes import ApiProcess, WorkerProcess
+from infra.dead_letters_cli import dlq_app
 from infra.local_services import (
     KafkaBroker,
     LocalService,
@@ -46,6 +47,7 @@ from streams.heartbeat import HEARTBEAT_PREFIX
 
 app = typer.Typer(help="Chirp: an event-sourced social backend.", no_args_is_help=True)
 app.add_typer(analytics_app, name="analytics", help="The Iceberg sink and SQL over it.")
+app.add_typer(dlq_app, name="dlq", help="Dead letters: list, show and replay them.")
 console = Console()
 errors = Console(stderr=True)
 
