@@ -13,6 +13,7 @@ from api.auth import Passwords, TokenIssuer
 from api.body_limit import BodySizeLimit
 from api.config import ApiConfig
 from api.idempotency import IdempotencyKeys
+from api.lag import LagWatch
 from api.node_lease import NodeLeases, leased_ids
 from api.problems import install_problem_handlers
 from api.publisher import EventPublisher
@@ -70,7 +71,11 @@ def create_app(config: ApiConfig) -> FastAPI:
         async with services_for(config) as services:
             app.state.services = services
             app.state.use_cases = use_cases_for(services)
-            yield
+            app.state.lag_watch = lag_watch = LagWatch(services, config.ready_max_lag_events)
+            try:
+                yield
+            finally:
+                await lag_watch.close()
 
     app = FastAPI(
         title="Chirp",

@@ -24,6 +24,7 @@ class ApiConfig:
     recent_writes_ttl_s: float  # how long a user's reads wait for that user's latest write
     young_id_s: float  # a write naming a missing tweet or user made this lately waits for it
     inactive_s: int  # home timelines unread this long have expired
+    ready_max_lag_events: int  # a serving projection further behind the log: not ready, stale
     trend_windows: HoppingWindows
 
     def topic(self, family: str) -> str:

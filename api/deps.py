@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
 from api.auth import Caller, InvalidToken
+from api.lag import LagWatch
 from api.positions import decode_token
 from api.problems import Problem
 from api.recent_writes import recent_writes
@@ -33,6 +34,14 @@ def get_use_cases(request: Request) -> UseCases:
 
 
 UseCasesDep = Annotated[UseCases, Depends(get_use_cases)]
+
+
+async def get_lag_watch(request: Request) -> LagWatch:
+    lag_watch: LagWatch = request.app.state.lag_watch
+    return lag_watch
+
+
+Lags = Annotated[LagWatch, Depends(get_lag_watch)]
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -99,7 +108,7 @@ Paging = Annotated[Page, Depends(page)]
 @dataclass(frozen=True, slots=True)
 class Freshness:
     """Whether the projections a read uses had applied the client's `Chirp-After` token and
-    the caller's own latest writes."""
+    the caller's own latest writes, and were near the end of the log when last measured."""
 
     stale: bool
 
@@ -110,21 +119,24 @@ class Freshness:
 def reads(*projections: str, own_writes: bool = True) -> Callable[..., Awaitable[Freshness]]:
     """A dependency that waits (bounded) until these projections have applied the
     `Chirp-After` token and, with `own_writes`, the latest writes of the bearer token's user
-    (one Redis command; none without a token)."""
+    (one Redis command; none without a token). The answer is stale too while one of them is
+    missing or further behind the log than `/readyz` allows (as last measured: no I/O)."""
 
     async def wait_for_position(
         services: Services,
         bearer: Bearer,
+        lags: Lags,
         chirp_after: Annotated[str | None, Header(alias="Chirp-After", max_length=4096)] = None,
     ) -> Freshness:
+        behind = lags.behind(projections)
         positions = decode_token(chirp_after) if chirp_after else []
         if own_writes and bearer.caller is not None:
             positions += await recent_writes(services.redis, bearer.caller.user_id)
         if not positions:
-            return Freshness(stale=False)
+            return Freshness(stale=behind)
         applied = await services.read_models.wait_until_applied(
             projections, positions, services.config.read_wait_default_s
         )
-        return Freshness(stale=not applied)
+        return Freshness(stale=behind or not applied)
 
     return wait_for_position

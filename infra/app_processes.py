@@ -100,8 +100,10 @@ class ApiProcess(LocalService):
         return settings_environment(self.settings)
 
     def _answers(self) -> bool:
+        # Up once it answers /healthz (its lifespan connected to Kafka and Redis): /readyz is
+        # 503 while the worker catches up, which may take longer than any startup timeout.
         try:
-            with urllib.request.urlopen(f"{self.url}/readyz", timeout=PROBE_TIMEOUT_S) as reply:  # noqa: S310 - our own loopback URL
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=PROBE_TIMEOUT_S) as reply:  # noqa: S310 - our own loopback URL
                 return bool(reply.status == 200)
         except (urllib.error.URLError, OSError):
             return False

@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     read_wait_default_s: float = 2.0
     recent_writes_ttl_s: float = Field(10.0, gt=0)  # a user's reads wait for their own writes
     young_id_s: float = Field(10.0, ge=0)  # missing ids this young are waited for, not 404
+    # A serving projection further behind the log: /readyz 503, reads marked Chirp-Stale.
+    ready_max_lag_events: int = Field(10_000, ge=0)
 
     # Analytics sink (`CHIRP_ANALYTICS_*`).
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)

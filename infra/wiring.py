@@ -48,6 +48,7 @@ def api_config(settings: Settings) -> ApiConfig:
         recent_writes_ttl_s=settings.recent_writes_ttl_s,
         young_id_s=settings.young_id_s,
         inactive_s=settings.inactive_s,
+        ready_max_lag_events=settings.ready_max_lag_events,
         trend_windows=settings.trend_windows(),
     )
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from api.deps import Services
-from api.lag import projection_lags
+from api.deps import Lags, Services
+from api.lag import ServingLag
+from api.problems import problem_response
 from api.responses import json_response
 
 router = APIRouter(tags=["ops"])
@@ -19,23 +20,31 @@ async def healthz() -> Response:
 
 
 @router.get("/readyz")
-async def readyz(services: Services) -> Response:
-    """Kafka producer connected, Redis reachable, and each projection's lag known."""
+async def readyz(services: Services, lags: Lags) -> Response:
+    """Kafka and Redis reachable, and every serving projection present and near the log's end."""
     checks: dict[str, object] = {}
+    reasons: list[str] = []
     try:
         checks["redis"] = bool(await services.redis.ping())
     except Exception as error:  # noqa: BLE001 - readiness reports any failure
         checks["redis"] = False
         checks["redis_error"] = str(error)
+        reasons.append(f"Redis does not answer: {error}")
     checks["kafka"] = bool(services.publisher.producer.client.cluster.brokers())
-    lags: dict[str, int] | None = None
+    if not checks["kafka"]:
+        reasons.append("no Kafka broker is known")
+    measured: ServingLag | None = None
     if checks["redis"] and checks["kafka"]:
         try:
-            lags = await projection_lags(services)
+            measured = await lags.measure()
         except Exception as error:  # noqa: BLE001
-            checks["lag_error"] = str(error)
-    ready = bool(checks["redis"] and checks["kafka"] and lags is not None)
-    return json_response(
-        {"status": "ready" if ready else "not ready", "checks": checks, "projection_lag": lags},
-        status=200 if ready else 503,
+            checks["lag_error"] = str(error) or type(error).__name__
+            reasons.append(f"the projections' lag is unknown: {checks['lag_error']}")
+    if measured:
+        reasons += measured.reasons(lags.max_lag_events).values()
+    found = {"checks": checks, "projection_lag": measured.lags if measured else None}
+    if not reasons:
+        return json_response({"status": "ready", **found})
+    return problem_response(
+        503, "; ".join(reasons), title="Not ready", extra={"reasons": reasons, **found}
     )
