@@ -91,28 +91,54 @@ class ProjectionWriter:
         self.redis = redis
         self.projections = tuple(projections)
 
-    async def apply(self, batch: Sequence[LoggedEvent]) -> None:
-        """Apply to the serving versions, and to building versions that have caught up."""
-        await self._apply(batch, include_serving=True)
+    async def apply(
+        self, batch: Sequence[LoggedEvent], *, gaps_accepted: Positions | None = None
+    ) -> Positions:
+        """Apply to the serving versions, and to building versions that have caught up.
+
+        The positions stored in Redis say where each partition resumes, not the consumer's
+        committed offsets: a partition whose first event in the batch lies beyond the next
+        one a serving version needs (Redis lost data, or offsets were committed ahead of it)
+        is held back, and returned as {field: offset to read again from}. The caller reads
+        it again from there; `gaps_accepted` names the offsets it has just read again from,
+        where a gap is the log's own (offsets are not always contiguous)."""
+        return await self._apply(batch, include_serving=True, gaps_accepted=gaps_accepted or {})
 
     async def apply_to_building(self, batch: Sequence[LoggedEvent]) -> None:
-        """Apply to the building versions only (what a replay does)."""
-        await self._apply(batch, include_serving=False)
+        """Apply to the building versions only (what a replay does, reading from offset 0)."""
+        await self._apply(batch, include_serving=False, gaps_accepted=None)
 
-    async def _apply(self, batch: Sequence[LoggedEvent], *, include_serving: bool) -> None:
+    async def _apply(
+        self,
+        batch: Sequence[LoggedEvent],
+        *,
+        include_serving: bool,
+        gaps_accepted: Positions | None,
+    ) -> Positions:
         if not batch:
-            return
+            return {}
         while True:
             pointers = await read_pointers(self.redis)
             targets = await self._targets(pointers, include_serving=include_serving)
-            pending = [(target, unapplied(target, batch)) for target in targets]
+            gaps = {} if gaps_accepted is None else missing_before(targets, batch, gaps_accepted)
+            ready = [logged for logged in batch if logged.position.field not in gaps]
+            pending = [(target, unapplied(target, ready)) for target in targets]
             try:
                 await self._write(pending)
                 if await self._commit(pointers, pending):
-                    return
+                    return gaps
                 log.info("projection pointers moved; applying the batch again")
             except NoScriptError:
                 await load_scripts(self.redis)
+
+    async def resume_points(self, fields: Iterable[str]) -> Positions:
+        """For each `topic:partition` field, the next offset every serving version needs."""
+        targets = await self._targets(await read_pointers(self.redis), include_serving=True)
+        serving = [target for target in targets if target.gate is None]
+        return {
+            field: min((t.positions.get(field, -1) + 1 for t in serving), default=0)
+            for field in fields
+        }
 
     async def _write(self, pending: list[tuple[Target, tuple[list[Event], Positions]]]) -> None:
         """Every change of the batch in one pipeline, outside any transaction.
@@ -182,6 +208,25 @@ class ProjectionWriter:
                 gate = applied[serving]
             targets.append(Target(projection, keys, applied[keys], gate))
         return targets
+
+
+def missing_before(
+    targets: Iterable[Target], batch: Iterable[LoggedEvent], gaps_accepted: Positions
+) -> Positions:
+    """Partitions whose first event in the batch lies beyond the next offset a serving
+    version needs, with the offset to read again from (the lowest such need)."""
+    first: Positions = {}
+    for logged in batch:
+        first.setdefault(logged.position.field, logged.position.offset)
+    gaps: Positions = {}
+    for target in targets:
+        if target.gate is not None:
+            continue  # a building version fed by the live worker waits for its replay
+        for field, offset in first.items():
+            needed = target.positions.get(field, -1) + 1
+            if offset > needed and gaps_accepted.get(field) != needed:
+                gaps[field] = min(gaps.get(field, needed), needed)
+    return gaps
 
 
 def unapplied(target: Target, batch: Iterable[LoggedEvent]) -> tuple[list[Event], Positions]:

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import faust
-from faust.types import EventT, StreamT, TopicT
+from faust.types import TP, EventT, StreamT, TopicT
+from faust.types.transports import ConsumerT
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from projections.base import Projection
 from projections.redis_client import RedisFactory
-from projections.writer import ProjectionWriter
+from projections.writer import Positions, ProjectionWriter
 from schemas import EventCodec, EventDecodeError
 from schemas.log import LoggedEvent, Position
 from streams.dead_letters import send_to_dead_letters
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 # Runs after a batch is applied, with each record and its decoded event (None if undecodable).
 AfterBatch = Callable[[Sequence[EventT], list[LoggedEvent]], Awaitable[None]]
 MAX_RETRY_DELAY_S = 5.0
+IDLE_BEFORE_CHECK_S = 2.0  # no batch for this long: every fetched event has been applied
+RESUME_CHECK_INTERVAL_S = 5.0
 
 
 async def decode_batch(
@@ -46,13 +50,82 @@ async def decode_batch(
     return batch
 
 
-async def apply_until_done(writer: ProjectionWriter, batch: list[LoggedEvent]) -> None:
+class Rewinds:
+    """Partitions read again from where their projections' stored positions end.
+
+    The positions in Redis, not the consumer group's committed offsets, say where a partition
+    resumes: when the writer holds a partition back (its projections need earlier events),
+    the agent seeks there. Events already fetched past the gap are dropped until the
+    partition's first event at or below the highest offset seen arrives again.
+    """
+
+    def __init__(self) -> None:
+        self.stale_above: dict[str, int] = {}
+        self.read_again_from: Positions = {}
+        self.last_batch_at = time.monotonic()
+
+    def fresh(self, records: Sequence[EventT]) -> list[EventT]:
+        """The records that were not fetched before a seek back."""
+        self.last_batch_at = time.monotonic()
+        kept = []
+        for record in records:
+            message = record.message
+            field, offset = Position(message.topic, message.partition, 0).field, message.offset
+            above = self.stale_above.get(field)
+            if above is not None:
+                if offset > above:
+                    continue
+                del self.stale_above[field]
+            kept.append(record)
+        return kept
+
+    async def seek_back(
+        self, consumer: ConsumerT, gaps: Positions, batch: list[LoggedEvent]
+    ) -> None:
+        applied = {logged.position.field for logged in batch} - gaps.keys()
+        for field in applied:
+            self.read_again_from.pop(field, None)
+        for field, offset in gaps.items():
+            seen = max(e.position.offset for e in batch if e.position.field == field)
+            await self._seek(consumer, field, offset, seen)
+
+    async def check_idle(
+        self, consumer: ConsumerT, writer: ProjectionWriter, partitions: Iterable[TP]
+    ) -> None:
+        """While no event arrives, what was fetched has been applied: a partition whose
+        projections need an offset below the fetch position lost data (a Redis restarted
+        from an older snapshot, or wiped), and is read again from there."""
+        if time.monotonic() - self.last_batch_at < IDLE_BEFORE_CHECK_S:
+            return
+        fetched = {}
+        for tp in partitions:
+            position = await consumer.position(tp)
+            if position is not None:
+                fetched[Position(tp.topic, tp.partition, 0).field] = position
+        needed = await writer.resume_points(fetched)
+        for field, position in fetched.items():
+            if (
+                needed[field] < position
+                and time.monotonic() - self.last_batch_at >= IDLE_BEFORE_CHECK_S
+            ):
+                await self._seek(consumer, field, needed[field], position - 1)
+
+    async def _seek(self, consumer: ConsumerT, field: str, offset: int, seen: int) -> None:
+        topic, _, partition = field.rpartition(":")
+        log.warning("%s: projections need offset %d; reading again from there", field, offset)
+        self.stale_above[field] = max(seen, self.stale_above.get(field, -1))
+        self.read_again_from[field] = offset
+        await consumer.seek(TP(topic, int(partition)), offset)
+
+
+async def apply_until_done(
+    writer: ProjectionWriter, batch: list[LoggedEvent], *, gaps_accepted: Positions
+) -> Positions:
     """Retry while Redis is unreachable: crashing would let Faust acknowledge the batch."""
     delay = 0.05
     while True:
         try:
-            await writer.apply(batch)
-            return
+            return await writer.apply(batch, gaps_accepted=gaps_accepted)
         except (RedisConnectionError, RedisTimeoutError) as error:
             log.warning("Redis unavailable (%s); retrying batch in %.2fs", error, delay)
             await asyncio.sleep(delay)
@@ -72,16 +145,36 @@ def register_projection_agent(
     batch_within_s: float,
     after_batch: AfterBatch | None = None,
 ) -> None:
+    rewinds = Rewinds()
+
     async def project(stream: StreamT[bytes]) -> None:
         redis = redis_factory()
         writer = ProjectionWriter(redis, projections)
         try:
-            async for events in stream.take_events(batch_size, within=batch_within_s):
+            async for fetched in stream.take_events(batch_size, within=batch_within_s):
+                events = rewinds.fresh(fetched)
                 batch = await decode_batch(codec, events, dead_letters)
-                await apply_until_done(writer, batch)
+                gaps = await apply_until_done(writer, batch, gaps_accepted=rewinds.read_again_from)
+                await rewinds.seek_back(app.consumer, gaps, batch)
                 if after_batch is not None:
-                    await after_batch(events, batch)
+                    applied = [i for i, e in enumerate(batch) if e.position.field not in gaps]
+                    await after_batch([events[i] for i in applied], [batch[i] for i in applied])
         finally:
             await redis.aclose()
 
     app.agent(source, name=f"project-{family}", concurrency=1)(project)
+
+    async def check_resume_points() -> None:
+        topics = set(source.topics)
+        partitions = [tp for tp in app.assignor.assigned_actives() if tp.topic in topics]
+        if not partitions:
+            return
+        redis = redis_factory()
+        try:
+            await rewinds.check_idle(app.consumer, ProjectionWriter(redis, projections), partitions)
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            log.warning("Redis unavailable (%s); resume points not checked", error)
+        finally:
+            await redis.aclose()
+
+    app.timer(RESUME_CHECK_INTERVAL_S, name=f"resume-points-{family}")(check_resume_points)
