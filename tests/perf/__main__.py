@@ -47,7 +47,7 @@ from infra.settings import REPO_ROOT, Settings
 from projections.registry import PROJECTION_FAMILIES
 from projections.writer import decode_positions
 from schemas.log import FOLLOWS_BY_FOLLOWEE_FAMILY
-from tests.perf import fanout_writer
+from tests.perf import capacity, fanout_writer
 from tests.perf.http_paths import HttpPath, by_api_processes, home_targets, token_for, tweet_targets
 from tests.perf.report import render
 from tests.perf.stack import BENCH_DIR, BenchStack, bench_settings, running_stack
@@ -534,6 +534,7 @@ def main() -> None:
     console.print(summary)
     if args.output.resolve() == RESULTS:
         render(args.output)
+        capacity.write(args.output)
     console.print(f"wrote {args.output}")
 
 
