@@ -33,18 +33,16 @@ class WorkerProcess(LocalService):
         super().__init__(settings, data_dir or settings.var_dir / "run")
         self.index = index
 
+    @property
+    def tables_dir(self) -> Path:
+        """Where this worker keeps its RocksDB tables (restored from changelogs when lost)."""
+        return self.settings.worker_dir / f"worker-{self.index}"
+
     def _ports(self) -> dict[int, str]:
         return {}
 
     def _prepare(self) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "infra.cli",
-            "worker",
-            "--data-dir",
-            str(self.settings.worker_dir / f"worker-{self.index}"),
-        ]
+        return [sys.executable, "-m", "infra.cli", "worker", "--data-dir", str(self.tables_dir)]
 
     def _environment(self) -> dict[str, str]:
         return settings_environment(self.settings)
