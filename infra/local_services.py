@@ -1,4 +1,4 @@
-"""Local Kafka (KRaft, from jars), Redis and a Redis Cluster for development and tests; no Docker.
+"""Local Kafka (KRaft, from jars, one node or a cluster), Redis and a Redis Cluster; no Docker.
 
 Owns each service's data directory: generated config, pid file, log file, data. A service is
 spawned detached in its own session, so a Ctrl-C aimed at its parent does not reach it and
@@ -30,7 +30,7 @@ import redis
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from infra.settings import Settings
+from infra.settings import Settings, parse_ports
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ KILL_WAIT_S = 10.0
 EPHEMERAL_PORTS_START = 32768  # Linux's default ip_local_port_range starts here
 CLUSTER_BUS_PORT_OFFSET = 10000  # a cluster node's bus listens on its port + 10000
 MIN_CLUSTER_MASTERS = 3  # what `redis-cli --cluster create` accepts
+MIN_KAFKA_CLUSTER_NODES = 3  # a quorum that survives one node down
+KAFKA_CLUSTER_STOP_S = 20.0
 
 # The broker logs at INFO per partition, per request and a 300-line config dump at startup:
 # everything is WARN except the few loggers that tell the lifecycle (started, signal, shutdown).
@@ -416,13 +418,30 @@ class KafkaBroker(LocalService):
         return self.data_dir / "cluster.id"
 
     @property
+    def port(self) -> int:
+        return self.settings.kafka_port
+
+    @property
+    def controller_port(self) -> int:
+        return self.settings.kafka_controller_port
+
+    @property
+    def node_id(self) -> int:
+        return KAFKA_NODE_ID
+
+    @property
+    def quorum_voters(self) -> str:
+        """`controller.quorum.voters`: this node alone."""
+        return f"{self.node_id}@{LOCAL_HOST}:{self.controller_port}"
+
+    @property
     def bootstrap_servers(self) -> str:
-        return f"{LOCAL_HOST}:{self.settings.kafka_port}"
+        return f"{LOCAL_HOST}:{self.port}"
 
     def _ports(self) -> dict[int, str]:
         return {
-            self.settings.kafka_port: "CHIRP_KAFKA_PORT",
-            self.settings.kafka_controller_port: "CHIRP_KAFKA_CONTROLLER_PORT",
+            self.port: "CHIRP_KAFKA_PORT",
+            self.controller_port: "CHIRP_KAFKA_CONTROLLER_PORT",
         }
 
     def _prepare(self) -> list[str]:
@@ -446,7 +465,7 @@ class KafkaBroker(LocalService):
         return [str(java), *flags, *log4j, "-cp", classpath, main, *args]
 
     def _answers(self) -> bool:
-        if not port_accepts(self.settings.kafka_port):
+        if not port_accepts(self.port):
             return False
         try:
             admin = KafkaAdminClient(
@@ -458,11 +477,16 @@ class KafkaBroker(LocalService):
         except KafkaError:
             return False
         try:
-            return bool(admin.describe_cluster().get("brokers"))
+            brokers = admin.describe_cluster().get("brokers") or []
         except KafkaError:
             return False
         finally:
             admin.close()
+        # This node registered and unfenced (a restarted node is fenced until it caught up).
+        return any(
+            broker.get("broker_id") == self.node_id and not broker.get("is_fenced", False)
+            for broker in brokers
+        )
 
     def cluster_id(self) -> str:
         """This broker's cluster id, created once and kept next to the data."""
@@ -482,11 +506,14 @@ class KafkaBroker(LocalService):
         _run_tool(command, "formatting kafka storage", FORMAT_TIMEOUT_S)
 
     def _server_properties(self) -> str:
-        port, controller_port = self.settings.kafka_port, self.settings.kafka_controller_port
-        properties = {
+        return "".join(f"{key}={value}\n" for key, value in self._properties().items())
+
+    def _properties(self) -> dict[str, str]:
+        port, controller_port = self.port, self.controller_port
+        return {
             "process.roles": "broker,controller",
-            "node.id": str(KAFKA_NODE_ID),
-            "controller.quorum.voters": f"{KAFKA_NODE_ID}@{LOCAL_HOST}:{controller_port}",
+            "node.id": str(self.node_id),
+            "controller.quorum.voters": self.quorum_voters,
             "listeners": f"PLAINTEXT://{LOCAL_HOST}:{port},CONTROLLER://{LOCAL_HOST}:{controller_port}",
             "advertised.listeners": f"PLAINTEXT://{LOCAL_HOST}:{port}",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
@@ -508,7 +535,6 @@ class KafkaBroker(LocalService):
             # Topics are created deliberately by `infra.topics`, never by a typo'd producer.
             "auto.create.topics.enable": "false",
         }
-        return "".join(f"{key}={value}\n" for key, value in properties.items())
 
     def _log4j_properties(self) -> str:
         lines = [
@@ -546,6 +572,150 @@ def _new_cluster_id() -> str:
         text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         if not text.startswith("-"):  # Kafka avoids ids that look like a command-line flag
             return text
+
+
+# --- a Kafka cluster ---------------------------------------------------------------------------
+
+
+class KafkaClusterNode(KafkaBroker):
+    """One node of a local KRaft cluster: broker and controller, its own ports and `data_dir`.
+
+    Every node names all the controllers (`controller.quorum.voters`) and is formatted with
+    the cluster's one id, kept in the cluster's directory.
+    """
+
+    def __init__(
+        self, cluster: KafkaCluster, node_id: int, port: int, controller_port: int
+    ) -> None:
+        super().__init__(cluster.settings, cluster.data_dir / f"node-{node_id}")
+        self.cluster = cluster
+        self.name = f"kafka-{node_id}"
+        self._node_id, self._port, self._controller_port = node_id, port, controller_port
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def controller_port(self) -> int:
+        return self._controller_port
+
+    @property
+    def node_id(self) -> int:
+        return self._node_id
+
+    @property
+    def quorum_voters(self) -> str:
+        return self.cluster.quorum_voters
+
+    @property
+    def cluster_id_file(self) -> Path:
+        return self.cluster.data_dir / "cluster.id"
+
+    def _ports(self) -> dict[int, str]:
+        return {
+            self.port: "CHIRP_KAFKA_CLUSTER_PORTS",
+            self.controller_port: "CHIRP_KAFKA_CLUSTER_CONTROLLER_PORTS",
+        }
+
+    def _properties(self) -> dict[str, str]:
+        replicas = str(len(self.cluster.nodes))
+        return {
+            **super()._properties(),
+            "default.replication.factor": replicas,
+            "min.insync.replicas": str(self.cluster.min_insync_replicas),
+            # Created on first use: every node must be up then (pitfall 16).
+            "offsets.topic.replication.factor": replicas,
+            "transaction.state.log.replication.factor": replicas,
+            "transaction.state.log.min.isr": str(self.cluster.min_insync_replicas),
+            # A node that comes back leads its partitions again soon, not after 5 minutes.
+            "leader.imbalance.check.interval.seconds": "10",
+        }
+
+
+class KafkaCluster:
+    """Three (or more) KRaft nodes on one machine, each broker and controller, from the jars.
+
+    Each node has its own ports and data directory under `data_dir`; they share one cluster
+    id. Topics get `len(nodes)` replicas and `min_insync_replicas` (2 of 3: one node may fail
+    while writes go on). `stop()` signals every node at once and kills those that do not exit
+    in time: the last nodes of a quorum can wait forever for the others (pitfall 16).
+    """
+
+    name = "kafka-cluster"
+
+    def __init__(
+        self,
+        settings: Settings,
+        data_dir: Path | None = None,
+        min_insync_replicas: int = 2,
+    ) -> None:
+        self.settings = settings
+        self.data_dir = data_dir or settings.var_dir / "kafka-cluster"
+        self.min_insync_replicas = min_insync_replicas
+        ports = parse_ports(settings.kafka_cluster_ports, "CHIRP_KAFKA_CLUSTER_PORTS")
+        controller_ports = parse_ports(
+            settings.kafka_cluster_controller_ports, "CHIRP_KAFKA_CLUSTER_CONTROLLER_PORTS"
+        )
+        if len(ports) < MIN_KAFKA_CLUSTER_NODES or len(set(ports + controller_ports)) != 2 * len(
+            ports
+        ):
+            raise ServiceStartError(
+                f"a Kafka cluster needs {MIN_KAFKA_CLUSTER_NODES} or more nodes with distinct "
+                f"ports, got {ports} and controller ports {controller_ports}"
+            )
+        self.nodes = tuple(
+            KafkaClusterNode(self, node_id, port, controller_port)
+            for node_id, (port, controller_port) in enumerate(
+                zip(ports, controller_ports, strict=True), start=1
+            )
+        )
+
+    @property
+    def quorum_voters(self) -> str:
+        return ",".join(f"{n.node_id}@{LOCAL_HOST}:{n.controller_port}" for n in self.nodes)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return ",".join(node.bootstrap_servers for node in self.nodes)
+
+    def node(self, node_id: int) -> KafkaClusterNode:
+        return next(node for node in self.nodes if node.node_id == node_id)
+
+    def start(self) -> None:
+        """Spawn every node that is not running; return at once (the quorum forms meanwhile)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for node in self.nodes:
+            node.start()
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait until every node is registered and unfenced."""
+        budget = self.settings.startup_timeout_s if timeout is None else timeout
+        started = time.monotonic()
+        deadline = started + budget
+        for node in self.nodes:
+            node.wait_ready(max(deadline - time.monotonic(), 0.0))
+        logger.info("%s ready in %.1fs", self.name, time.monotonic() - started)
+
+    def stop(self, timeout: float = KAFKA_CLUSTER_STOP_S) -> None:
+        """SIGTERM every node at once, SIGKILL those still running after `timeout`."""
+        running = [(node, node._read_pid_file()) for node in self.nodes]
+        signalled = [(n, r) for n, r in running if r is not None and n._matches(r)]
+        for _, record in signalled:
+            _signal_group(record.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for node, record in signalled:
+            if not node._wait_exit(record, max(deadline - time.monotonic(), 0.0)):
+                logger.warning("%s pid=%d ignored SIGTERM: killing", node.name, record.pid)
+                _signal_group(record.pid, signal.SIGKILL)
+                node._wait_exit(record, KILL_WAIT_S)
+            logger.info("%s stopped pid=%d", node.name, record.pid)
+        for node in self.nodes:
+            node.stop(KILL_WAIT_S)  # removes the pid files; kills anything left
+
+    def is_running(self) -> bool:
+        """Whether every node runs."""
+        return all(node.is_running() for node in self.nodes)
 
 
 # --- Redis -------------------------------------------------------------------------------------

@@ -103,6 +103,13 @@ class Settings(BaseSettings):
     redis_port: int = 6379
     startup_timeout_s: float = 60.0
 
+    # `chirp up --multi-node`: three brokers, a 3-master Redis Cluster, workers, API processes.
+    kafka_cluster_ports: str = "9192,9194,9196"  # each broker's client port
+    kafka_cluster_controller_ports: str = "9193,9195,9197"  # each broker's controller port
+    multi_node_redis_ports: str = "7101,7102,7103"  # the cluster's masters (bus ports +10000)
+    multi_node_api_ports: str = "8000,8001"  # one API process per port
+    multi_node_workers: int = Field(2, ge=1)
+
     # Kafka topics.
     kafka_bootstrap: str = ""  # defaults to kafka_host:kafka_port
     topic_prefix: str = "chirp"
@@ -135,6 +142,11 @@ class Settings(BaseSettings):
     jwt_secret: str = DEVELOPMENT_JWT_SECRET
     jwt_ttl_s: int = 3600
     max_body_bytes: int = 64 * 1024
+    # Media uploads: bytes allowed on POST /v1/media, pixels per image or video frame (more is
+    # refused as a decompression bomb), and where the filesystem object store keeps them.
+    media_max_bytes: int = Field(16 * 1024 * 1024, gt=0)
+    media_max_pixels: int = Field(40_000_000, gt=0)
+    media_dir: Path | None = None  # defaults to var_dir / "media"
     read_wait_default_s: float = 2.0
     recent_writes_ttl_s: float = Field(10.0, gt=0)  # a user's reads wait for their own writes
     young_id_s: float = Field(10.0, ge=0)  # missing ids this young are waited for, not 404
@@ -159,6 +171,21 @@ class Settings(BaseSettings):
         parse_host_ports(self.redis_cluster_nodes, "CHIRP_REDIS_CLUSTER_NODES")
         return self
 
+    @model_validator(mode="after")
+    def _check_multi_node_ports(self) -> Settings:
+        brokers = parse_ports(self.kafka_cluster_ports, "CHIRP_KAFKA_CLUSTER_PORTS")
+        controllers = parse_ports(
+            self.kafka_cluster_controller_ports, "CHIRP_KAFKA_CLUSTER_CONTROLLER_PORTS"
+        )
+        if len(brokers) != len(controllers):
+            raise ValueError(
+                "CHIRP_KAFKA_CLUSTER_PORTS and CHIRP_KAFKA_CLUSTER_CONTROLLER_PORTS "
+                "must name as many ports each"
+            )
+        parse_ports(self.multi_node_redis_ports, "CHIRP_MULTI_NODE_REDIS_PORTS")
+        parse_ports(self.multi_node_api_ports, "CHIRP_MULTI_NODE_API_PORTS")
+        return self
+
     @cached_property
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap or f"{self.kafka_host}:{self.kafka_port}"
@@ -171,6 +198,10 @@ class Settings(BaseSettings):
     def redis_cluster_addresses(self) -> tuple[tuple[str, int], ...]:
         """The Redis Cluster's startup nodes as (host, port); empty for a single Redis."""
         return parse_host_ports(self.redis_cluster_nodes, "CHIRP_REDIS_CLUSTER_NODES")
+
+    @cached_property
+    def media_store_dir(self) -> Path:
+        return self.media_dir or self.var_dir / "media"
 
     @cached_property
     def worker_dir(self) -> Path:
@@ -217,3 +248,13 @@ def parse_host_ports(text: str, variable: str) -> tuple[tuple[str, int], ...]:
             raise ValueError(f"{variable}: {entry!r} is not host:port")
         addresses.append((host, int(port)))
     return tuple(addresses)
+
+
+def parse_ports(text: str, variable: str) -> tuple[int, ...]:
+    """`port,port,...` as ports; blank entries are skipped."""
+    ports = []
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        if not entry.isdigit() or not 0 < int(entry) < 65536:
+            raise ValueError(f"{variable}: {entry!r} is not a port")
+        ports.append(int(entry))
+    return tuple(ports)
