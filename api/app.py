@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from api.auth import Passwords, TokenIssuer
 from api.body_limit import BodySizeLimit
 from api.config import ApiConfig
+from api.contract import install_problem_schema
 from api.idempotency import IdempotencyKeys
 from api.lag import LagWatch
 from api.node_lease import NodeLeases, leased_ids
@@ -87,6 +88,7 @@ def create_app(config: ApiConfig) -> FastAPI:
     app.add_middleware(IdempotencyKeys, redis_of=lambda scope: scope["app"].state.services.redis)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     install_problem_handlers(app)
+    install_problem_schema(app)
     routers = (
         health.router,
         users.router,

@@ -9,15 +9,17 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from api.auth import Caller, InvalidToken
+from api.idempotency import MAX_KEY_LENGTH
 from api.lag import LagWatch
-from api.positions import decode_token
+from api.positions import ChirpAfter, decode_token
 from api.problems import Problem
 from api.recent_writes import recent_writes
 from api.services import ApiServices
 from api.use_cases.handlers import UseCases
-from domain.ids import parse_id
 
 
 def get_services(request: Request) -> ApiServices:
@@ -81,7 +83,42 @@ def current_user(
 
 
 CurrentUser = Annotated[Caller, Depends(current_user)]
-CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=128)]
+CURSOR_PATTERN = r"^[0-9]{1,19}$"
+# `SkipJsonSchema[None]`: an absent header or parameter is not documented as a `null` value.
+CorrelationId = Annotated[
+    Annotated[str, StringConstraints(max_length=128)] | SkipJsonSchema[None],
+    Header(alias="X-Correlation-Id"),
+]
+CursorText = Annotated[str, StringConstraints(pattern=CURSOR_PATTERN)]
+
+
+def json_body(
+    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
+    """A body sent as anything but JSON is refused with 415 (no type at all is read as JSON)."""
+    if content_type is None:
+        return
+    media_type = content_type.partition(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise Problem(415, "the request body must be application/json")
+
+
+def idempotency_key(
+    key: Annotated[
+        Annotated[str, StringConstraints(min_length=1, max_length=MAX_KEY_LENGTH)]
+        | SkipJsonSchema[None],
+        Header(
+            alias="Idempotency-Key",
+            description="A retry with the same key and body gets the first answer again",
+        ),
+    ] = None,
+) -> None:
+    """Declares the header in the OpenAPI document; `api.idempotency` acts on it before any
+    route runs, with the same limits."""
+
+
+# The dependencies of every POST with a JSON body.
+JSON_POST = [Depends(json_body), Depends(idempotency_key)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +127,22 @@ class Page:
     before: int | None
 
 
-def page(
-    limit: Annotated[int, Query(ge=1, le=100, description="Items per page")] = 20,
-    cursor: Annotated[str | None, Query(max_length=64, description="From `next_cursor`")] = None,
-) -> Page:
-    before = None
-    if cursor is not None:
-        before = parse_id(cursor)
-        if before is None:
-            raise Problem(422, "cursor is not valid", title="Invalid request")
-    return Page(limit=limit, before=before)
+class PageQuery(BaseModel):
+    """A list's query: an unknown parameter (a misspelt `cursor`) is refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=20, ge=1, le=100, description="Items per page")
+    cursor: CursorText | SkipJsonSchema[None] = Field(
+        default=None, description="From `next_cursor`"
+    )
+
+
+def page(query: Annotated[PageQuery, Query()]) -> Page:
+    # Any 1-19 digit number is a bound in the listing's order: every cursor matching the
+    # pattern pages (an unknown one gives a shorter or empty page), none is refused.
+    cursor = query.cursor
+    return Page(limit=query.limit, before=int(cursor) if cursor is not None else None)
 
 
 Paging = Annotated[Page, Depends(page)]
@@ -126,10 +169,10 @@ def reads(*projections: str, own_writes: bool = True) -> Callable[..., Awaitable
         services: Services,
         bearer: Bearer,
         lags: Lags,
-        chirp_after: Annotated[str | None, Header(alias="Chirp-After", max_length=4096)] = None,
+        chirp_after: ChirpAfter = None,
     ) -> Freshness:
         behind = lags.behind(projections)
-        positions = decode_token(chirp_after) if chirp_after else []
+        positions = decode_token(chirp_after) if chirp_after is not None else []
         if own_writes and bearer.caller is not None:
             positions += await recent_writes(services.redis, bearer.caller.user_id)
         if not positions:

@@ -2,7 +2,8 @@
 
 The first request with a key runs and its response (status, headers, body) is kept for a day,
 scoped to the caller's credentials and path. The same key with the same body answers that
-stored response; with another body, 422. A request still running under the key answers 409.
+stored response; with another body, 409 (the key is bound to the first body). A request still
+running under the key answers 409 too.
 Failures (5xx) are not kept, so a retry after one runs again.
 """
 
@@ -84,7 +85,7 @@ class IdempotencyKeys:
         record = orjson.loads(stored)
         if record["fingerprint"] != fingerprint:
             detail = "this Idempotency-Key was used with a different request body"
-            await problem_response(422, detail, title="Idempotency key reused")(
+            await problem_response(409, detail, title="Idempotency key reused")(
                 scope, no_body, send
             )
             return

@@ -6,7 +6,43 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-IdText = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,19}$")]
+from domain.ids import MAX_ID
+from domain.text import (
+    HANDLE_PATTERN,
+    MAX_DISPLAY_NAME_CHARS,
+    MAX_PASSWORD_CHARS,
+    MAX_TWEET_CHARS,
+    MIN_PASSWORD_CHARS,
+)
+
+
+def decimal_at_most(limit: int) -> str:
+    """A regular expression for the decimal numbers 0..`limit`, leading zeros allowed, with
+    no more digits than `limit` has: what a schema can say of "a 64-bit id as text"."""
+    digits = str(limit)
+    shorter = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    # Equal to `limit` up to digit i, smaller at digit i, anything after it.
+    smaller = [
+        f"{digits[:i]}[0-{int(digit) - 1}]"
+        + (f"[0-9]{{{len(digits) - i - 1}}}" if i + 1 < len(digits) else "")
+        for i, digit in enumerate(digits)
+        if digit != "0"
+    ]
+    return "^(?:" + "|".join([*shorter, *smaller, digits]) + ")$"
+
+
+# Ids are decimal strings (JavaScript numbers cannot hold 64 bits); Avro longs are signed.
+IdText = Annotated[str, StringConstraints(pattern=decimal_at_most(MAX_ID))]
+Handle = Annotated[str, StringConstraints(pattern=f"^{HANDLE_PATTERN.pattern}$")]
+# No control characters: the domain would strip them at the ends and refuse them inside.
+DisplayName = Annotated[
+    str, StringConstraints(max_length=MAX_DISPLAY_NAME_CHARS, pattern=r"^[^\x00-\x1f\x7f-\x9f]*$")
+]
+Password = Annotated[
+    str, StringConstraints(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)
+]
+# At least one character that is not whitespace (the domain counts after NFC normalisation).
+TweetText = Annotated[str, StringConstraints(max_length=MAX_TWEET_CHARS, pattern=r"\S")]
 
 
 class Strict(BaseModel):
@@ -14,9 +50,9 @@ class Strict(BaseModel):
 
 
 class RegisterUserRequest(Strict):
-    handle: str = Field(max_length=64, examples=["ada"])
-    password: str = Field(max_length=1024)
-    display_name: str | None = Field(default=None, max_length=256)
+    handle: Handle = Field(examples=["ada"])
+    password: Password
+    display_name: DisplayName | None = None
 
 
 class SessionRequest(Strict):
@@ -31,12 +67,12 @@ class SessionResponse(BaseModel):
 
 
 class Location(Strict):
-    lat: float
-    lon: float
+    lat: float = Field(ge=-90.0, le=90.0, allow_inf_nan=False)
+    lon: float = Field(ge=-180.0, le=180.0, allow_inf_nan=False)
 
 
 class PostTweetRequest(Strict):
-    text: str = Field(max_length=4096)
+    text: TweetText
     reply_to: IdText | None = None
     quote_of: IdText | None = None
     media_ids: list[IdText] = Field(default_factory=list, max_length=4)
@@ -115,3 +151,22 @@ class TrendsOut(BaseModel):
     window_seconds: int
     as_of: str | None
     data: list[TrendOut]
+
+
+class InvalidField(BaseModel):
+    loc: list[str]
+    msg: str
+
+
+class ProblemOut(BaseModel):
+    """An error answer (RFC 9457), served as `application/problem+json`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    errors: list[InvalidField] = Field(
+        default_factory=list, description="Each invalid part of a request (422 only)"
+    )

@@ -8,10 +8,12 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 from api.node_lease import NodeLeaseLost
 from api.use_cases.errors import (
@@ -84,6 +86,19 @@ def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def allowed_methods(request: Request) -> str:
+    """The methods the OpenAPI document lists for the request's path: a route serves one
+    method here, so the route that answered 405 would name only its own."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
+    methods = {
+        method.upper()
+        for template, operations in paths.items()
+        if compile_path(template)[0].match(request.url.path)
+        for method in operations
+    }
+    return ", ".join(sorted(methods))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def on_problem(_: Request, error: Problem) -> Response:
@@ -108,6 +123,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         headers = {"Retry-After": "5"}
         return problem_response(503, str(error), title="Service unavailable", headers=headers)
 
+    @app.exception_handler(KafkaError)
+    async def on_kafka_error(_: Request, error: KafkaError) -> Response:
+        log.warning("Kafka refused or timed out a write: %r", error)
+        headers = {"Retry-After": "1"}
+        detail = "the event log did not acknowledge the write; it may or may not be recorded"
+        return problem_response(503, detail, title="Service unavailable", headers=headers)
+
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(_: Request, error: RequestValidationError) -> Response:
         errors = _validation_errors(error)
@@ -115,8 +137,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(422, detail, title="Invalid request", extra={"errors": errors})
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http_error(_: Request, error: StarletteHTTPException) -> Response:
-        return problem_response(error.status_code, str(error.detail), headers=error.headers)
+    async def on_http_error(request: Request, error: StarletteHTTPException) -> Response:
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return problem_response(error.status_code, str(error.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, error: Exception) -> Response:

@@ -23,6 +23,7 @@ MAX_SEQUENCE = (1 << SEQUENCE_BITS) - 1
 TIMESTAMP_SHIFT = NODE_BITS + SEQUENCE_BITS
 MAX_BACKWARDS_MS = 5_000
 ID_DIGITS = 19  # decimal digits of the largest 63-bit id
+MAX_ID = (1 << 63) - 1  # ids are signed 64-bit integers (Avro longs), and positive
 
 Clock = Callable[[], int]
 
@@ -84,7 +85,7 @@ def parse_id(text: str) -> int | None:
     if not text.isascii() or not text.isdigit() or len(text) > ID_DIGITS:
         return None
     value = int(text)
-    return value if 0 < value < (1 << 63) else None
+    return value if 0 < value <= MAX_ID else None
 
 
 def made_lately(entity_id: int, *, now_ms: int, within_ms: int) -> bool:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from starlette.responses import Response
 
+from api import contract
 from api.deps import CorrelationId, CurrentUser, Freshness, UseCasesDep, reads
 from api.responses import no_content
 
@@ -16,7 +17,7 @@ HandlePath = Annotated[str, Path(max_length=64)]
 WaitsForGraph = Annotated[Freshness, Depends(reads("users", "follow_graph"))]
 
 
-@router.put("/{handle}", status_code=204, responses={404: {}, 422: {}})
+@router.put("/{handle}", status_code=204, responses=contract.written(400, 401, 404))
 async def follow_user(
     handle: HandlePath,
     caller: CurrentUser,
@@ -29,7 +30,7 @@ async def follow_user(
     return no_content(position)  # unknown handle: 404; yourself: 422
 
 
-@router.delete("/{handle}", status_code=204, responses={404: {}, 422: {}})
+@router.delete("/{handle}", status_code=204, responses=contract.written(400, 401, 404))
 async def unfollow_user(
     handle: HandlePath,
     caller: CurrentUser,

@@ -7,14 +7,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
-from api.deps import Freshness, UseCasesDep, reads
+from api import contract
+from api.deps import JSON_POST, Freshness, UseCasesDep, reads
 from api.models import SessionRequest, SessionResponse
 from api.responses import json_response
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 
-@router.post("", response_model=SessionResponse, responses={401: {}})
+@router.post(
+    "",
+    response_model=SessionResponse,
+    responses=contract.problems(400, 401, 409, 413, 415, 422),
+    dependencies=JSON_POST,
+)
 async def log_in(
     body: SessionRequest,
     use_cases: UseCasesDep,

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
+from api import contract
 from api.deps import CurrentUser, Freshness, Paging, Services, reads
 from api.hydration import (
     HYDRATION_PROJECTIONS,
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/v1/timelines", tags=["timelines"])
 HOME_PROJECTIONS = ("home_timelines", "follow_graph", "user_timelines", *HYDRATION_PROJECTIONS)
 
 
-@router.get("/home", response_model=TweetPage, responses={401: {}})
+@router.get("/home", response_model=TweetPage, responses=contract.read(401))
 async def home(
     caller: CurrentUser,
     services: Services,

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
+from api import contract
 from api.deps import Freshness, Services, reads
 from api.models import TrendsOut
 from api.responses import json_response
@@ -16,7 +17,7 @@ from projections.trends import read_trends
 router = APIRouter(prefix="/v1/trends", tags=["trends"])
 
 
-@router.get("", response_model=TrendsOut)
+@router.get("", response_model=TrendsOut, responses=contract.read())
 async def trends(
     services: Services,
     freshness: Annotated[Freshness, Depends(reads("trends"))],

@@ -8,7 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from starlette.responses import Response
 
-from api.deps import CorrelationId, CurrentUser, Freshness, Paging, Services, UseCasesDep, reads
+from api import contract
+from api.deps import (
+    JSON_POST,
+    CorrelationId,
+    CurrentUser,
+    Freshness,
+    Paging,
+    Services,
+    UseCasesDep,
+    reads,
+)
 from api.hydration import HYDRATION_PROJECTIONS, TweetSources, fill_page, hydrate
 from api.models import PostTweetRequest, ThreadOut, TweetOut, UserPage
 from api.responses import created, json_response, no_content
@@ -55,7 +65,13 @@ async def existing_tweet(services: ApiServices, tweet_id: str) -> tuple[int, Sto
     return parsed, found
 
 
-@router.post("", status_code=201, response_model=TweetOut, responses={401: {}, 404: {}, 422: {}})
+@router.post(
+    "",
+    status_code=201,
+    response_model=TweetOut,
+    responses=contract.created(400, 401, 404, 409, 413, 415),
+    dependencies=JSON_POST,
+)
 async def post(
     body: PostTweetRequest,
     caller: CurrentUser,
@@ -80,7 +96,7 @@ async def post(
     return created(payload, location=payload["tweet_url"], position=posted.position)
 
 
-@router.get("/{tweet_id}", response_model=TweetOut, responses={404: {}})
+@router.get("/{tweet_id}", response_model=TweetOut, responses=contract.read(404))
 async def get_tweet(
     tweet_id: TweetIdPath,
     services: Services,
@@ -117,7 +133,7 @@ async def tweet_write(
 OnTweet = Annotated[TweetWrite, Depends(tweet_write)]
 
 
-@router.delete("/{tweet_id}", status_code=204, responses={403: {}, 404: {}})
+@router.delete("/{tweet_id}", status_code=204, responses=contract.written(400, 401, 403, 404))
 async def delete(write: OnTweet, use_cases: UseCasesDep) -> Response:
     """Delete one of your tweets; it disappears from every timeline, thread and count."""
     return no_content(
@@ -127,7 +143,7 @@ async def delete(write: OnTweet, use_cases: UseCasesDep) -> Response:
     )
 
 
-@router.put("/{tweet_id}/like", status_code=204, responses={404: {}})
+@router.put("/{tweet_id}/like", status_code=204, responses=contract.written(400, 401, 404))
 async def like_tweet(write: OnTweet, use_cases: UseCasesDep) -> Response:
     """Like a tweet (liking twice is the same as once)."""
     return no_content(
@@ -135,7 +151,7 @@ async def like_tweet(write: OnTweet, use_cases: UseCasesDep) -> Response:
     )
 
 
-@router.delete("/{tweet_id}/like", status_code=204, responses={404: {}})
+@router.delete("/{tweet_id}/like", status_code=204, responses=contract.written(400, 401, 404))
 async def unlike_tweet(write: OnTweet, use_cases: UseCasesDep) -> Response:
     """Take back a like (idempotent)."""
     return no_content(
@@ -143,7 +159,7 @@ async def unlike_tweet(write: OnTweet, use_cases: UseCasesDep) -> Response:
     )
 
 
-@router.put("/{tweet_id}/retweet", status_code=204, responses={404: {}})
+@router.put("/{tweet_id}/retweet", status_code=204, responses=contract.written(400, 401, 404))
 async def retweet_tweet(write: OnTweet, use_cases: UseCasesDep) -> Response:
     """Retweet to your followers (retweeting twice is the same as once)."""
     return no_content(
@@ -151,7 +167,7 @@ async def retweet_tweet(write: OnTweet, use_cases: UseCasesDep) -> Response:
     )
 
 
-@router.delete("/{tweet_id}/retweet", status_code=204, responses={404: {}})
+@router.delete("/{tweet_id}/retweet", status_code=204, responses=contract.written(400, 401, 404))
 async def undo_retweet_tweet(write: OnTweet, use_cases: UseCasesDep) -> Response:
     """Take back a retweet (idempotent)."""
     return no_content(
@@ -161,7 +177,7 @@ async def undo_retweet_tweet(write: OnTweet, use_cases: UseCasesDep) -> Response
     )
 
 
-@router.get("/{tweet_id}/liking_users", response_model=UserPage, responses={404: {}})
+@router.get("/{tweet_id}/liking_users", response_model=UserPage, responses=contract.read(404))
 async def liking_users(
     tweet_id: TweetIdPath,
     services: Services,
@@ -191,7 +207,7 @@ async def ancestors_of(
     return list(reversed(chain))
 
 
-@router.get("/{tweet_id}/thread", response_model=ThreadOut, responses={404: {}})
+@router.get("/{tweet_id}/thread", response_model=ThreadOut, responses=contract.read(404))
 async def thread(
     tweet_id: TweetIdPath,
     services: Services,

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from starlette.responses import Response
 
-from api.deps import CorrelationId, Freshness, Page, Paging, Services, UseCasesDep, reads
+from api import contract
+from api.deps import JSON_POST, CorrelationId, Freshness, Page, Paging, Services, UseCasesDep, reads
 from api.hydration import (
     HYDRATION_PROJECTIONS,
     TweetSources,
@@ -19,7 +20,7 @@ from api.models import RegisterUserRequest, TweetPage, UserOut, UserPage
 from api.responses import created, json_response
 from api.services import ApiServices
 from api.use_cases.errors import UserNotFound
-from api.views import JsonObject, user_summary, user_view
+from api.views import JsonObject, iso_time, user_summary, user_view
 from domain.commands import RegisterUser
 from projections.base import Namespace
 from projections.entries import TimelineEntry
@@ -40,7 +41,13 @@ async def existing_user_id(services: ApiServices, users: Namespace, handle: str)
     return user_id
 
 
-@router.post("", status_code=201, response_model=UserOut, responses={409: {}, 422: {}})
+@router.post(
+    "",
+    status_code=201,
+    response_model=UserOut,
+    responses=contract.created(409, 413, 415),
+    dependencies=JSON_POST,
+)
 async def register(
     body: RegisterUserRequest, use_cases: UseCasesDep, correlation_id: CorrelationId = None
 ) -> Response:
@@ -52,6 +59,7 @@ async def register(
         "id": str(event.user_id),
         "handle": event.handle,
         "display_name": event.display_name,
+        "created_at": iso_time(event.registered_at_ms),
         "followers_count": 0,
         "following_count": 0,
         "tweet_count": 0,
@@ -59,7 +67,7 @@ async def register(
     return created(payload, location=f"/v1/users/{event.handle}", position=registered.position)
 
 
-@router.get("/{handle}", response_model=UserOut, responses={404: {}})
+@router.get("/{handle}", response_model=UserOut, responses=contract.read(404))
 async def get_user(
     handle: HandlePath,
     services: Services,
@@ -81,7 +89,7 @@ async def get_user(
     return json_response(view, headers=freshness.headers())
 
 
-@router.get("/{handle}/tweets", response_model=TweetPage, responses={404: {}})
+@router.get("/{handle}/tweets", response_model=TweetPage, responses=contract.read(404))
 async def user_tweets(
     handle: HandlePath,
     services: Services,
@@ -135,7 +143,7 @@ async def graph_list(
 GraphFreshness = Annotated[Freshness, Depends(reads("users", "follow_graph"))]
 
 
-@router.get("/{handle}/followers", response_model=UserPage, responses={404: {}})
+@router.get("/{handle}/followers", response_model=UserPage, responses=contract.read(404))
 async def followers(
     handle: HandlePath, services: Services, paging: Paging, freshness: GraphFreshness
 ) -> Response:
@@ -143,7 +151,7 @@ async def followers(
     return await graph_list(handle, services, paging, freshness, relation="followers")
 
 
-@router.get("/{handle}/following", response_model=UserPage, responses={404: {}})
+@router.get("/{handle}/following", response_model=UserPage, responses=contract.read(404))
 async def following(
     handle: HandlePath, services: Services, paging: Paging, freshness: GraphFreshness
 ) -> Response:

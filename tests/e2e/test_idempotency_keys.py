@@ -36,7 +36,7 @@ def test_the_same_key_with_another_body_is_refused(
     assert client.http.post("/v1/tweets", json={"text": "one"}, headers=key).status_code == 201
     before = tweets_end(test_settings)
     other = client.http.post("/v1/tweets", json={"text": "two"}, headers=key)
-    assert other.status_code == 422
+    assert other.status_code == 409
     assert other.headers["content-type"] == "application/problem+json"
     assert tweets_end(test_settings) == before
 
