@@ -18,6 +18,7 @@ from starlette.routing import compile_path
 from api.node_lease import NodeLeaseLost
 from api.use_cases.errors import (
     HandleTaken,
+    ReadModelBehind,
     Refused,
     TweetNotFound,
     UserNotFound,
@@ -34,6 +35,7 @@ REFUSALS: dict[type[Refused], tuple[int, str, dict[str, str] | None]] = {
     TweetNotFound: (404, "Tweet not found", None),
     UserNotFound: (404, "User not found", None),
     HandleTaken: (409, "Handle taken", None),
+    ReadModelBehind: (503, "Service unavailable", {"Retry-After": "1"}),
     WrongCredentials: (401, "Unauthorized", {"WWW-Authenticate": "Bearer"}),
 }
 

@@ -64,7 +64,11 @@ class ApiProcess(LocalService):
 
     name = "api"
 
-    def __init__(self, settings: Settings, data_dir: Path | None = None) -> None:
+    def __init__(
+        self, settings: Settings, data_dir: Path | None = None, index: int | None = None
+    ) -> None:
+        if index is not None:  # one of several API processes, each with its own pid file
+            self.name = f"api-{index}"
         super().__init__(settings, data_dir or settings.var_dir / "run")
 
     @property

@@ -32,12 +32,14 @@ from infra.app_processes import ApiProcess, WorkerProcess
 from infra.dead_letters_cli import dlq_app
 from infra.local_services import (
     KafkaBroker,
+    KafkaCluster,
     LocalService,
     ManagedService,
     RedisCluster,
     RedisServer,
     ServiceStartError,
 )
+from infra.multi_node import MultiNodeTopology
 from infra.replay import projection_statuses, replay
 from infra.settings import Settings
 from infra.topics import ensure_topics
@@ -95,8 +97,10 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def start_stack(settings: Settings, *, redis_cluster: bool) -> list[ManagedService]:
-    components = stack(settings, redis_cluster=redis_cluster)
+def start_stack(
+    settings: Settings, *, redis_cluster: bool, components: list[ManagedService] | None = None
+) -> list[ManagedService]:
+    components = components or stack(settings, redis_cluster=redis_cluster)
     started: list[ManagedService] = []
     try:
         for component in components:
@@ -104,7 +108,7 @@ def start_stack(settings: Settings, *, redis_cluster: bool) -> list[ManagedServi
                 component.start()
                 started.append(component)
                 component.wait_ready()
-                if isinstance(component, KafkaBroker):
+                if isinstance(component, (KafkaBroker, KafkaCluster)):
                     ensure_topics(settings, timeout=settings.startup_timeout_s)
             console.print(f"[green]✓[/] {component.name} ready")
     except ServiceStartError as error:
@@ -119,15 +123,16 @@ def stop_stack(components: list[ManagedService]) -> None:
             component.stop()
 
 
-def print_urls(settings: Settings) -> None:
+def print_urls(settings: Settings, topology: MultiNodeTopology | None = None) -> None:
     api = f"http://{settings.api_host}:{settings.api_port}"
+    apis = api if topology is None else ", ".join(process.url for process in topology.apis)
     redis_where = (
         f"cluster {settings.redis_cluster_nodes}"
         if settings.redis_cluster_addresses
         else settings.redis_dsn
     )
     console.print(
-        f"Chirp is up.\n  API      {api}\n  Docs     {api}/docs\n"
+        f"Chirp is up.\n  API      {apis}\n  Docs     {api}/docs\n"
         f"  Kafka    {settings.bootstrap_servers}\n  Redis    {redis_where}"
     )
 
@@ -142,15 +147,28 @@ def up(
             help="Start a local 3-master Redis Cluster on the CHIRP_REDIS_CLUSTER_NODES ports",
         ),
     ] = False,
+    multi_node: Annotated[
+        bool,
+        typer.Option(
+            "--multi-node",
+            help="3 Kafka brokers (RF 3, min ISR 2), a 3-master Redis Cluster, 2 workers, 2 APIs",
+        ),
+    ] = False,
 ) -> None:
     """Start Kafka, Redis, the Faust worker and the API; Ctrl-C stops them all.
 
     With CHIRP_REDIS_CLUSTER_NODES set, no single Redis is started: the worker and the API use
-    that Redis Cluster (started here with --redis-cluster, else already running).
+    that Redis Cluster (started here with --redis-cluster, else already running). With
+    --multi-node, the multi-node topology starts instead, its data under var/multi-node.
     """
     settings = Settings()
-    components = start_stack(settings, redis_cluster=redis_cluster)
-    print_urls(settings)
+    topology = MultiNodeTopology(settings) if multi_node else None
+    if topology is not None:
+        settings = topology.settings
+        components = start_stack(settings, redis_cluster=False, components=topology.components())
+    else:
+        components = start_stack(settings, redis_cluster=redis_cluster)
+    print_urls(settings, topology)
     if detach:
         console.print("Stop it with [bold]chirp down[/].")
         return
@@ -170,7 +188,11 @@ def up(
 @app.command()
 def down() -> None:
     """Stop a stack started with `chirp up --detach` (stale pid files are cleaned up)."""
-    stop_stack(stack(Settings()))
+    settings = Settings()
+    stop_stack(stack(settings))
+    topology = MultiNodeTopology(settings)
+    if topology.exists():  # each node gets a bounded SIGTERM, then SIGKILL
+        stop_stack(topology.components())
     console.print("Chirp stopped.")
 
 
@@ -188,8 +210,27 @@ def status() -> None:
             str(pid or "-"),
         )
     console.print(components)
+    topology = MultiNodeTopology(settings)
+    if topology.exists():
+        print_multi_node_status(topology)
     if not KafkaBroker(settings).is_running() or not redis_answers(settings):
         return
+    print_live_state(settings)
+
+
+def print_multi_node_status(topology: MultiNodeTopology) -> None:
+    nodes = Table("multi-node process", "state", "pid", title="multi-node topology")
+    for process in topology.processes():
+        running = process.is_running()
+        state = "[green]running[/]" if running else "[red]stopped[/]"
+        nodes.add_row(process.name, state, str(process.pid() or "-"))
+    console.print(nodes)
+    settings = topology.settings
+    if any(node.is_running() for node in topology.kafka.nodes) and redis_answers(settings):
+        print_live_state(settings)
+
+
+def print_live_state(settings: Settings) -> None:
     with sync_redis(settings) as client:  # on a cluster, the scan covers every primary
         workers = [
             key.decode().removeprefix(HEARTBEAT_PREFIX)

@@ -574,6 +574,26 @@ def _new_cluster_id() -> str:
             return text
 
 
+def stop_together(services: Sequence[LocalService], timeout: float) -> None:
+    """Stop several services at once: SIGTERM to each, SIGKILL to those alive after `timeout`.
+
+    One after another, each would wait out its own timeout while it waits for the others.
+    """
+    running = [(service, service._read_pid_file()) for service in services]
+    signalled = [(s, r) for s, r in running if r is not None and s._matches(r)]
+    for _, record in signalled:
+        _signal_group(record.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for service, record in signalled:
+        if not service._wait_exit(record, max(deadline - time.monotonic(), 0.0)):
+            logger.warning("%s pid=%d ignored SIGTERM: killing", service.name, record.pid)
+            _signal_group(record.pid, signal.SIGKILL)
+            service._wait_exit(record, KILL_WAIT_S)
+        logger.info("%s stopped pid=%d", service.name, record.pid)
+    for service in services:
+        service.stop(KILL_WAIT_S)  # removes the pid files; kills anything left
+
+
 # --- a Kafka cluster ---------------------------------------------------------------------------
 
 
@@ -699,19 +719,7 @@ class KafkaCluster:
 
     def stop(self, timeout: float = KAFKA_CLUSTER_STOP_S) -> None:
         """SIGTERM every node at once, SIGKILL those still running after `timeout`."""
-        running = [(node, node._read_pid_file()) for node in self.nodes]
-        signalled = [(n, r) for n, r in running if r is not None and n._matches(r)]
-        for _, record in signalled:
-            _signal_group(record.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for node, record in signalled:
-            if not node._wait_exit(record, max(deadline - time.monotonic(), 0.0)):
-                logger.warning("%s pid=%d ignored SIGTERM: killing", node.name, record.pid)
-                _signal_group(record.pid, signal.SIGKILL)
-                node._wait_exit(record, KILL_WAIT_S)
-            logger.info("%s stopped pid=%d", node.name, record.pid)
-        for node in self.nodes:
-            node.stop(KILL_WAIT_S)  # removes the pid files; kills anything left
+        stop_together(self.nodes, timeout)
 
     def is_running(self) -> bool:
         """Whether every node runs."""

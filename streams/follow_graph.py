@@ -7,27 +7,35 @@ to `chirp.follows.by-followee`, keyed by followee, which has the partition count
 local RocksDB partition: no network hop, and a celebrity's follower set is never one value.
 
 Edge key: fixed-width followee id + fixed-width follower id (38 ASCII bytes).
+
+The home-timelines projection's celebrity sets are derived from this table, not from the log,
+so a Redis that lost them cannot replay them: `CelebritySets` recomputes a partition's from the
+table when its mark in Redis is missing or behind what the table holds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
-from faust.types import EventT, StreamT, TopicT
+from faust.types import TP, EventT, StreamT, TopicT
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from domain.events import UserFollowed, UserUnfollowed
 from domain.ids import ID_DIGITS, sortable_id
-from projections.home_timelines import after_follows
+from projections.home_timelines import after_follows, celebrity_marks, restore_celebrities
 from projections.redis_client import RedisFactory
 from schemas import EventCodec, EventDecodeError
 from schemas.envelope import record_key
-from schemas.log import LoggedEvent
-from streams.agents import AfterBatch
+from schemas.log import LoggedEvent, Position
+from streams.agents import IDLE_BEFORE_CHECK_S, RESUME_CHECK_INTERVAL_S, AfterBatch
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +73,29 @@ class TableFollowerDirectory:
     def every_follower_of(self, user_id: int) -> list[int]:
         return list(self._followers(user_id))
 
+    def partition_of(self, user_id: int) -> int:
+        """The table partition (and partition of the tweets topic) holding the user's edges."""
+        return partition_for(record_key(user_id), self.partitions)
+
+    def celebrities_in(self, partition: int) -> Iterator[tuple[int, list[int]]]:
+        """Each user of a local partition above the celebrity threshold, with every follower:
+        one pass over the partition's edges (sorted by followee)."""
+        db: Any = self.table.data._db_for_partition(partition)
+        followee: int | None = None
+        followers: list[int] = []
+        for key in db.keys(backwards=False):
+            edge_followee, follower = int(key[:ID_DIGITS]), int(key[ID_DIGITS:])
+            if edge_followee != followee:
+                if followee is not None and len(followers) > self.celebrity_threshold:
+                    yield followee, followers
+                followee, followers = edge_followee, []
+            followers.append(follower)
+        if followee is not None and len(followers) > self.celebrity_threshold:
+            yield followee, followers
+
     def _followers(self, user_id: int) -> Iterator[int]:
         """A prefix scan of the user's edges in the local partition that holds them."""
-        partition = partition_for(record_key(user_id), self.partitions)
-        db: Any = self.table.data._db_for_partition(partition)
+        db: Any = self.table.data._db_for_partition(self.partition_of(user_id))
         prefix = sortable_id(user_id).encode()
         for key in db.keys(from_key=prefix):
             if not key.startswith(prefix):
@@ -107,6 +134,64 @@ class FollowerCounts:
         if followee not in self.counts:
             self.counts[followee] = self.directory.follower_count(followee)
         return self.counts[followee] > self.directory.celebrity_threshold
+
+
+class CelebritySets:
+    """Keeps the celebrity sets in Redis whole for the table partitions this worker holds.
+
+    Before a batch, a partition whose mark is missing or ends before the batch's first offset
+    is recomputed (the table then holds everything before that offset); while no batch comes,
+    a timer does the same against the consumer's fetch position. Both run under `lock`, which
+    the edge agent holds while it changes the table, so a recomputation never sees a batch
+    half applied.
+    """
+
+    def __init__(self, directory: TableFollowerDirectory, *, home_shards: int) -> None:
+        self.directory = directory
+        self.home_shards = home_shards
+        self.lock = asyncio.Lock()
+        self.last_batch_at = time.monotonic()
+
+    async def before_batch(self, redis: Any, first_offsets: Mapping[str, int]) -> None:
+        """Call with the lock held, before the batch changes the table."""
+        self.last_batch_at = time.monotonic()
+        marks = await celebrity_marks(redis)
+        for field, first in first_offsets.items():
+            if marks.get(field, -2) < first - 1:
+                await self._recompute(redis, field, first - 1)
+
+    async def check_idle(self, redis: Any, consumer: Any, partitions: Iterable[TP]) -> None:
+        """While no batch arrives, the table holds everything before the fetch positions."""
+        async with self.lock:
+            if time.monotonic() - self.last_batch_at < IDLE_BEFORE_CHECK_S:
+                return
+            marks = await celebrity_marks(redis)
+            for tp in partitions:
+                position = await consumer.position(tp)
+                field = Position(tp.topic, tp.partition, 0).field
+                if position and marks.get(field, -2) < position - 1:
+                    await self._recompute(redis, field, position - 1)
+
+    async def _recompute(self, redis: Any, field: str, reflected: int) -> None:
+        partition = int(field.rpartition(":")[2])
+        started = time.monotonic()
+        celebrities = await restore_celebrities(
+            redis,
+            field=field,
+            reflected=reflected,
+            celebrities=self.directory.celebrities_in(partition),
+            in_partition=lambda user: self.directory.partition_of(user) == partition,
+            followers_of=self.directory.every_follower_of,
+            shards=self.home_shards,
+        )
+        log.warning(
+            "%s: celebrity sets missing or behind the follow-edge table; recomputed up to "
+            "offset %d (%d celebrities) in %.3fs",
+            field,
+            reflected,
+            celebrities,
+            time.monotonic() - started,
+        )
 
 
 def follow_event(codec: EventCodec, event: EventT) -> UserFollowed | UserUnfollowed | None:
@@ -148,37 +233,68 @@ def register_follow_graph_agents(
     batch_size: int,
     batch_within_s: float,
 ) -> None:
+    celebrity_sets = CelebritySets(directory, home_shards=home_shards)
+
     async def record_edges(stream: StreamT[bytes]) -> None:
         redis = redis_factory()
         counts = FollowerCounts(directory)
         try:
             async for events in stream.take_events(batch_size, within=batch_within_s):
-                counts.forget_if_moved(app.assignor.assigned_actives())
-                recorded = []
-                for event in events:
-                    follow = follow_event(codec, event)
-                    if follow is None:
-                        continue
-                    # A table write goes to the partition of the current event; in a batch
-                    # that must be set per event, or every write lands in the last one's
-                    # partition (faust-streaming #497).
-                    stream._set_current_event(event)
-                    key = edge_key(follow.followee_id, follow.follower_id)
-                    existed = key in table
-                    if isinstance(follow, UserFollowed):
-                        table[key] = EDGE_PRESENT
-                        counts.changed(follow.followee_id, 0 if existed else 1)
-                    else:
-                        table.pop(key, None)
-                        counts.changed(follow.followee_id, -1 if existed else 0)
-                    recorded.append(follow)
-                if recorded:
-                    celebrities = {
-                        follow.followee_id: counts.is_celebrity(follow.followee_id)
-                        for follow in recorded
-                    }
-                    await after_follows(redis, recorded, celebrities, directory, shards=home_shards)
+                async with celebrity_sets.lock:
+                    await record_batch(stream, events, counts, redis)
         finally:
             await redis.aclose()
 
+    async def record_batch(
+        stream: StreamT[bytes], events: Sequence[EventT], counts: FollowerCounts, redis: Any
+    ) -> None:
+        counts.forget_if_moved(app.assignor.assigned_actives())
+        first: dict[str, int] = {}
+        reflected: dict[str, int] = {}
+        for event in events:
+            message = event.message
+            field = Position(message.topic, message.partition, 0).field
+            first.setdefault(field, message.offset)
+            reflected[field] = message.offset
+        await celebrity_sets.before_batch(redis, first)
+        recorded = []
+        for event in events:
+            follow = follow_event(codec, event)
+            if follow is None:
+                continue
+            # A table write goes to the partition of the current event; in a batch that must
+            # be set per event, or every write lands in the last one's partition
+            # (faust-streaming #497).
+            stream._set_current_event(event)
+            key = edge_key(follow.followee_id, follow.follower_id)
+            existed = key in table
+            if isinstance(follow, UserFollowed):
+                table[key] = EDGE_PRESENT
+                counts.changed(follow.followee_id, 0 if existed else 1)
+            else:
+                table.pop(key, None)
+                counts.changed(follow.followee_id, -1 if existed else 0)
+            recorded.append(follow)
+        celebrities = {
+            follow.followee_id: counts.is_celebrity(follow.followee_id) for follow in recorded
+        }
+        await after_follows(
+            redis, recorded, celebrities, directory, reflected=reflected, shards=home_shards
+        )
+
     app.agent(by_followee, name="record-follow-edges", concurrency=1)(record_edges)
+
+    async def check_celebrity_sets() -> None:
+        topics = set(by_followee.topics)
+        partitions = [tp for tp in app.assignor.assigned_actives() if tp.topic in topics]
+        if not partitions:
+            return
+        redis = redis_factory()
+        try:
+            await celebrity_sets.check_idle(redis, app.consumer, partitions)
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            log.warning("Redis unavailable (%s); celebrity sets not checked", error)
+        finally:
+            await redis.aclose()
+
+    app.timer(RESUME_CHECK_INTERVAL_S, name="celebrity-sets")(check_celebrity_sets)

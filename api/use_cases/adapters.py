@@ -71,7 +71,11 @@ class UsersReadModel:
         self.read_models = services.read_models
 
     async def catch_up(self) -> None:
-        await caught_up_with_log(self.services, "users", self.services.config.read_wait_default_s)
+        await self.caught_up()
+
+    async def caught_up(self) -> bool:
+        wait_s = self.services.config.read_wait_default_s
+        return await caught_up_with_log(self.services, "users", wait_s)
 
     async def user_id(self, handle: str) -> int | None:
         users = (await self.read_models.namespaces("users"))["users"]

@@ -29,6 +29,15 @@ class HandleTaken(Refused):
         self.handle = handle
 
 
+class ReadModelBehind(Refused):
+    """A rule needs a read model that has not applied the whole log yet (Redis lost data and
+    it is being rebuilt), so the request cannot be decided now."""
+
+    def __init__(self, projection: str) -> None:
+        super().__init__(f"the {projection} read model is catching up with the log; retry shortly")
+        self.projection = projection
+
+
 class WrongCredentials(Refused):
     """No such handle, or the password does not match it (the client is not told which)."""
 

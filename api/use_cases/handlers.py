@@ -16,11 +16,18 @@ nothing is refused without waiting.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from api.auth import Caller
-from api.use_cases.errors import HandleTaken, TweetNotFound, UserNotFound, WrongCredentials
+from api.use_cases.errors import (
+    HandleTaken,
+    ReadModelBehind,
+    TweetNotFound,
+    UserNotFound,
+    WrongCredentials,
+)
 from api.use_cases.ports import (
     Clock,
     EventLog,
@@ -84,9 +91,16 @@ class UseCases:
         if not await self.claims.claim(claim, user_id):
             raise HandleTaken(valid.handle)
         try:
+            # Claims live in Redis, which may have lost some (wiped, or restarted from an older
+            # file): then only the users read model knows the handles registered before, once
+            # it has applied the whole log. It is asked while the password hashes.
+            password_hash, complete = await asyncio.gather(
+                self.passwords.hash(valid.password), self.users.caught_up()
+            )
+            if not complete:
+                raise ReadModelBehind("users")
             if await self.users.user_id(valid.handle) is not None:
                 raise HandleTaken(valid.handle)
-            password_hash = await self.passwords.hash(valid.password)
             event = model.register_user(
                 valid, user_id=user_id, password_hash=password_hash, now_ms=self.clock()
             )

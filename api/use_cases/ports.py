@@ -60,6 +60,9 @@ class UserLookup(Protocol):
         """Wait (bounded) until the lookup has seen every registration the log held when
         asked, or until the wait runs out."""
 
+    async def caught_up(self) -> bool:
+        """`catch_up`, then whether the lookup did see every registration the log held."""
+
 
 class FollowGraph(Protocol):
     async def is_following(self, follower_id: int, followee_id: int) -> bool: ...

@@ -1,10 +1,12 @@
 """Home timelines: hybrid fan-out on write, rebuild and celebrity merge on read.
 
 The only owner of home-timeline keys: the projection (pushes and drops), the follow
-bookkeeping the worker calls (`after_follows`), the hold the follow use case takes
+bookkeeping the worker calls (`after_follows`, and `restore_celebrities` when Redis lost the
+celebrity sets), the hold the follow use case takes
 (`hold_for_follow`) and the read path (`read_home`).
 """
 
+from projections.home_timelines.celebrities import celebrity_marks, restore_celebrities
 from projections.home_timelines.keys import DEFAULT_SHARDS, HomeKeys
 from projections.home_timelines.projection import (
     DEFAULT_CAP,
@@ -26,6 +28,8 @@ __all__ = [
     "HomeTimelinesProjection",
     "NoFollowers",
     "after_follows",
+    "celebrity_marks",
     "hold_for_follow",
     "read_home",
+    "restore_celebrities",
 ]

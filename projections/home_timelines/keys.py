@@ -14,6 +14,10 @@ Shared by every version (derived from the worker's follow-edge table, not from r
 - `chirp:home_timelines:{h<s>}:celebs:{user}` -> the celebrities the user follows, merged in
   at read time instead of pushed.
 - `chirp:home_timelines:celebrities` -> every user above the celebrity threshold.
+- `chirp:home_timelines:celebrities:marks` -> hash `topic:partition` of the follows keyed by
+  followee -> the last offset the celebrity sets reflect. A partition without a mark (Redis
+  wiped) or with one behind the worker's table (Redis restarted from an older file) has its
+  celebrity sets recomputed from the table (`celebrities`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from projections.base import KEY_PREFIX, Namespace
 PROJECTION = "home_timelines"
 DEFAULT_SHARDS = 16
 CELEBRITIES_KEY = f"{KEY_PREFIX}:{PROJECTION}:celebrities"
+CELEBRITY_MARKS_KEY = f"{KEY_PREFIX}:{PROJECTION}:celebrities:marks"
 
 
 @dataclass(frozen=True, slots=True)

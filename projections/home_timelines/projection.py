@@ -13,7 +13,7 @@ This package is the only code that reads or writes home-timeline keys (`keys`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from domain.events import (
@@ -26,8 +26,14 @@ from domain.events import (
 )
 from projections.base import Namespace
 from projections.entries import TimelineEntry
-from projections.home_timelines.keys import CELEBRITIES_KEY, DEFAULT_SHARDS, PROJECTION, HomeKeys
-from projections.lua import LuaScript, ScriptArg, ScriptCall
+from projections.home_timelines.keys import (
+    CELEBRITIES_KEY,
+    CELEBRITY_MARKS_KEY,
+    DEFAULT_SHARDS,
+    PROJECTION,
+    HomeKeys,
+)
+from projections.lua import LuaScript, ScriptArg, ScriptCall, pipeline_with_scripts
 from projections.writer import read_pointers
 
 if TYPE_CHECKING:
@@ -39,6 +45,7 @@ PUSH_CHUNK = 500  # deliveries per script call: Redis stays responsive to reader
 
 _DELIVER_TWEETS = LuaScript("projections.home_timelines", "deliver_tweets.lua")
 _DELIVER_RETWEETS = LuaScript("projections.home_timelines", "deliver_retweets.lua")
+_ADVANCE_MARKS = LuaScript("projections.home_timelines", "advance_marks.lua")
 
 
 class FollowerDirectory(Protocol):
@@ -156,34 +163,41 @@ async def hold_for_follow(
         await pipe.execute()
 
 
+async def live_spaces(redis: Any, shards: int) -> list[HomeKeys]:
+    """The keys of every live version (serving and building), at least version 1."""
+    pointers = await read_pointers(redis)
+    versions = {
+        version for field, version in pointers.items() if field.startswith(f"{PROJECTION}:")
+    } or {1}
+    return [HomeKeys(Namespace(PROJECTION, version), shards) for version in sorted(versions)]
+
+
 async def after_follows(
     redis: Any,
     follows: Sequence[UserFollowed | UserUnfollowed],
     celebrity_now: dict[int, bool],
     directory: FollowerDirectory,
     *,
+    reflected: Mapping[str, int],
     shards: int = DEFAULT_SHARDS,
 ) -> None:
     """The worker's follow-edge table has these follows: bring the home timelines in line.
 
     `celebrity_now` says, for each followee, whether it has more followers than the celebrity
-    threshold once these edges are in.
+    threshold once these edges are in; `reflected`, the last offset of each partition of the
+    table's topic that the table now holds (the celebrity marks move there).
 
     Drops the followers' timelines in every live version (a rebuild made before an edge
     arrived may lack entries pushed meanwhile), keeps the celebrities each user follows up to
     date (all of a user's followers when the user crosses the threshold) and lifts the holds.
     """
-    pointers = await read_pointers(redis)
-    versions = {
-        version for field, version in pointers.items() if field.startswith(f"{PROJECTION}:")
-    } or {1}
-    spaces = [HomeKeys(Namespace(PROJECTION, version), shards) for version in versions]
+    spaces = await live_spaces(redis, shards)
     any_space = spaces[0]
     followees = sorted({follow.followee_id for follow in follows})
-    celebrity_before = dict(
-        zip(followees, await redis.smismember(CELEBRITIES_KEY, followees), strict=True)
-    )
-    async with redis.pipeline(transaction=False) as pipe:
+    listed = await redis.smismember(CELEBRITIES_KEY, followees) if followees else []
+    celebrity_before = dict(zip(followees, listed, strict=True))
+
+    def queue(pipe: Any) -> None:
         for user in followees:
             if celebrity_now[user] == bool(celebrity_before[user]):
                 continue
@@ -207,4 +221,8 @@ async def after_follows(
             for space in spaces:
                 drop_timelines(space, [follower], pipe)
             pipe.srem(any_space.holds(follower), followee)
-        await pipe.execute()
+        if reflected:
+            args: list[ScriptArg] = [a for pair in reflected.items() for a in pair]
+            _ADVANCE_MARKS.queue(pipe, [CELEBRITY_MARKS_KEY], args)
+
+    await pipeline_with_scripts(redis, queue)  # every command can run twice

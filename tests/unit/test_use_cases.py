@@ -10,6 +10,7 @@ from api.auth import Caller
 from api.problems import REFUSALS
 from api.use_cases.errors import (
     HandleTaken,
+    ReadModelBehind,
     Refused,
     TweetNotFound,
     UserNotFound,
@@ -70,10 +71,14 @@ class ReadModels:
 
     async def catch_up(self) -> None:
         self.catch_ups += 1
+        await self.caught_up()
+
+    async def caught_up(self) -> bool:
         if not self.stuck:
             for event in self.unapplied:
                 self.apply(event)
             self.unapplied.clear()
+        return not self.stuck
 
     def apply(self, event: Event) -> None:
         match event:
@@ -283,6 +288,32 @@ async def test_a_registered_handle_without_a_claim_is_taken_and_not_left_claimed
         await world.use_cases.register(RegisterUser("ada", "another password"))
 
     assert len(world.events()) == 1
+    assert world.claims.held == {}
+
+
+async def test_a_handle_whose_claim_redis_lost_is_taken_once_the_read_model_has_the_log(
+    world: World,
+) -> None:
+    world.read_models.lagging = True  # e.g. rebuilding after Redis was wiped
+    await world.user("ada")
+    world.claims.held.clear()
+
+    with pytest.raises(HandleTaken):
+        await world.use_cases.register(RegisterUser("ada", "another password"))
+
+    assert len(world.events()) == 1
+    assert world.claims.held == {}
+
+
+async def test_a_registration_is_refused_while_the_read_model_cannot_catch_up(
+    world: World,
+) -> None:
+    world.read_models.lagging = world.read_models.stuck = True
+
+    with pytest.raises(ReadModelBehind):
+        await world.use_cases.register(RegisterUser("ada", "correct horse"))
+
+    assert world.events() == []
     assert world.claims.held == {}
 
 
@@ -520,7 +551,13 @@ async def test_following_yourself_is_refused_by_the_domain(world: World, action:
 
 def test_every_refusal_has_a_problem_status() -> None:
     refusals = set(Refused.__subclasses__())
-    assert refusals == {TweetNotFound, UserNotFound, HandleTaken, WrongCredentials}
+    assert refusals == {
+        TweetNotFound,
+        UserNotFound,
+        HandleTaken,
+        WrongCredentials,
+        ReadModelBehind,
+    }
     assert set(REFUSALS) == refusals
 
 
