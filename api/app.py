@@ -19,7 +19,7 @@ from api.node_lease import NodeLeases, leased_ids
 from api.problems import install_problem_handlers
 from api.publisher import EventPublisher
 from api.read_models import ReadModels
-from api.routes import following, health, sessions, timelines, trends, tweets, users
+from api.routes import following, health, media, sessions, timelines, trends, tweets, users
 from api.services import ApiServices
 from api.use_cases.adapters import use_cases_for
 from projections.registry import PROJECTION_FAMILIES
@@ -86,7 +86,11 @@ def create_app(config: ApiConfig) -> FastAPI:
     )
     # Added last is outermost: bodies are size-checked before idempotency keys are looked up.
     app.add_middleware(IdempotencyKeys, redis_of=lambda scope: scope["app"].state.services.redis)
-    app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=config.max_body_bytes,
+        larger_limits={"/v1/media": config.media_max_bytes},
+    )
     install_problem_handlers(app)
     install_problem_schema(app)
     routers = (
@@ -97,6 +101,7 @@ def create_app(config: ApiConfig) -> FastAPI:
         following.router,
         timelines.router,
         trends.router,
+        media.router,
     )
     for router in routers:
         app.include_router(router)

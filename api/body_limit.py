@@ -73,7 +73,8 @@ async def discard_rest(receive: Receive, limit_bytes: int, timeout_s: float) -> 
 
 
 class BodySizeLimit:
-    """ASGI middleware: 413 for a declared or streamed body over `max_bytes`.
+    """ASGI middleware: 413 for a declared or streamed body over `max_bytes` (or over the
+    limit of the path in `larger_limits`, e.g. uploads).
 
     The body is read here (bounded), then handed to the app unchanged, so a chunked body
     without a Content-Length is refused as surely as a declared one.
@@ -84,11 +85,13 @@ class BodySizeLimit:
         app: ASGIApp,
         max_bytes: int,
         *,
+        larger_limits: dict[str, int] | None = None,
         drain_limit_bytes: int = DRAIN_LIMIT_BYTES,
         drain_timeout_s: float = DRAIN_TIMEOUT_S,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger_limits = larger_limits or {}
         self.drain_limit_bytes = drain_limit_bytes
         self.drain_timeout_s = drain_timeout_s
 
@@ -98,15 +101,16 @@ class BodySizeLimit:
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
+        max_bytes = self.larger_limits.get(scope["path"], self.max_bytes)
         try:
-            if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            if declared is not None and declared.isdigit() and int(declared) > max_bytes:
                 raise BodyTooLarge
-            _, replay = await buffered(receive, self.max_bytes)
+            _, replay = await buffered(receive, max_bytes)
         except BodyTooLarge as refused:
             keep_open = refused.fully_received or await self._discard_refused_body(
                 receive, declared, expects_continue=headers.get(b"expect") == b"100-continue"
             )
-            detail = f"request body exceeds {self.max_bytes} bytes"
+            detail = f"request body exceeds {max_bytes} bytes"
             close = None if keep_open else {"Connection": "close"}
             await problem_response(413, detail, title=TITLE, headers=close)(scope, receive, send)
             return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from api.use_cases.ports import MediaStore
 from domain.trends import HoppingWindows
 from projections.redis_client import RedisFactory
 
@@ -26,6 +27,9 @@ class ApiConfig:
     inactive_s: int  # home timelines unread this long have expired
     ready_max_lag_events: int  # a serving projection further behind the log: not ready, stale
     trend_windows: HoppingWindows
+    media_store: MediaStore  # where uploads' bytes live (the filesystem or an S3 bucket)
+    media_max_bytes: int  # larger uploads get 413
+    media_max_pixels: int  # larger images or video frames are refused (422)
 
     def topic(self, family: str) -> str:
         """The full name of one topic family's topic, e.g. `chirp.tweets`."""

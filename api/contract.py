@@ -24,12 +24,14 @@ WHY: dict[int, str] = {
     400: "The `Chirp-After` header is not a valid position token",
     401: "No valid bearer token",
     403: "Only the author may do this",
-    404: "The tweet or user named does not exist",
+    404: "The tweet, user or media named does not exist",
     409: "The handle is taken, or this `Idempotency-Key` is still running or was used with "
     "another body",
     413: "The request body is larger than the API accepts",
-    415: "The request body is not JSON",
-    422: "The request is not valid (each invalid part in `errors` when the schema says why)",
+    415: "The request body is not JSON, or an upload is no supported image or video",
+    416: "The `Range` asks for no byte of the stored object",
+    422: "The request is not valid (each invalid part in `errors` when the schema says why), "
+    "or an upload cannot be decoded",
     503: "Kafka or this process's id lease is unavailable; retry after `Retry-After`",
 }
 

@@ -18,6 +18,8 @@ from starlette.routing import compile_path
 from api.node_lease import NodeLeaseLost
 from api.use_cases.errors import (
     HandleTaken,
+    MediaNotAccepted,
+    MediaUnusable,
     ReadModelBehind,
     Refused,
     TweetNotFound,
@@ -37,6 +39,8 @@ REFUSALS: dict[type[Refused], tuple[int, str, dict[str, str] | None]] = {
     HandleTaken: (409, "Handle taken", None),
     ReadModelBehind: (503, "Service unavailable", {"Retry-After": "1"}),
     WrongCredentials: (401, "Unauthorized", {"WWW-Authenticate": "Bearer"}),
+    MediaNotAccepted: (415, "Unsupported media type", None),
+    MediaUnusable: (422, "Unusable media", None),
 }
 
 

@@ -92,6 +92,34 @@ class TweetUnliked:
     unliked_at_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class MediaVariant:
+    """A stored rendition of an upload: `original`, `thumb`, `small` or `poster`."""
+
+    name: str
+    content_type: str
+    width: int
+    height: int
+    bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class MediaUploaded:
+    """An image or video was stored for its owner; the bytes live in the object store (stored
+    before this event is produced), the event carries only what describes them."""
+
+    media_id: int
+    owner_id: int
+    content_type: str
+    bytes: int
+    width: int
+    height: int
+    uploaded_at_ms: int
+    variants: tuple[MediaVariant, ...]
+    alt_text: str | None = None
+    duration_s: float | None = None
+
+
 Event = (
     UserRegistered
     | TweetPosted
@@ -102,6 +130,7 @@ Event = (
     | UserUnfollowed
     | TweetLiked
     | TweetUnliked
+    | MediaUploaded
 )
 EVENT_TYPES: tuple[type[Event], ...] = get_args(Event)
 """Every event class, in the order of the `Event` union."""

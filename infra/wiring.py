@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import partial
 
 from api.config import ApiConfig
+from infra.object_store import FileSystemStore
 from infra.redis_clients import SyncRedisClient, open_redis, open_sync_redis
 from infra.settings import Settings
 from projections.redis_client import RedisFactory
@@ -50,6 +51,9 @@ def api_config(settings: Settings) -> ApiConfig:
         inactive_s=settings.inactive_s,
         ready_max_lag_events=settings.ready_max_lag_events,
         trend_windows=settings.trend_windows(),
+        media_store=FileSystemStore(settings.media_store_dir),
+        media_max_bytes=settings.media_max_bytes,
+        media_max_pixels=settings.media_max_pixels,
     )
 
 

@@ -7,6 +7,7 @@ from projections.base import Projection
 from projections.follow_graph import FollowGraphProjection
 from projections.home_timelines import FollowerDirectory, HomeTimelinesProjection
 from projections.likes import LikesProjection
+from projections.media import MediaProjection
 from projections.trends import TrendsProjection
 from projections.tweets import TweetsProjection
 from projections.user_timelines import UserTimelinesProjection
@@ -20,6 +21,7 @@ PROJECTION_TYPES: tuple[type[Projection], ...] = (
     FollowGraphProjection,
     HomeTimelinesProjection,
     TrendsProjection,
+    MediaProjection,
 )
 
 # Projection name -> the topic families it consumes.
@@ -40,6 +42,7 @@ def all_projections(
         FollowGraphProjection(),
         HomeTimelinesProjection(directory),
         TrendsProjection(windows),
+        MediaProjection(),
     ]
     return {projection.name: projection for projection in projections}
 

@@ -18,6 +18,8 @@ from typing import Any, Generic, TypeVar
 from domain.commands import GeoPoint
 from domain.events import (
     Event,
+    MediaUploaded,
+    MediaVariant,
     RetweetUndone,
     TweetDeleted,
     TweetLiked,
@@ -121,10 +123,17 @@ CATALOGUE: tuple[EventSpec[Any], ...] = (
         key_of=lambda e: e.tweet_id,
         avro_names={"unliked_at_ms": "unliked_at"},
     ),
+    EventSpec(
+        MediaUploaded,
+        "media",
+        key_of=lambda e: e.owner_id,
+        avro_names={"uploaded_at_ms": "uploaded_at"},
+    ),
 )
 
 NESTED_RECORDS: Mapping[str, type] = {
     f"{EVENT_NAMESPACE}.GeoPoint": GeoPoint,
+    f"{EVENT_NAMESPACE}.MediaVariant": MediaVariant,
 }
 """Domain classes of records nested inside events, by Avro full name (same field names)."""
 

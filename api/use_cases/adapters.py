@@ -9,12 +9,15 @@ the projection's own `hold_for_follow`).
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from redis.exceptions import RedisError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Passwords
 from api.lag import caught_up_with_log
+from api.media_processing import ProcessedMedia
+from api.media_processing import process as process_media
 from api.recent_writes import remember_write
 from api.services import ApiServices
 from api.use_cases.handlers import UseCases
@@ -161,6 +164,16 @@ class PasswordsOffTheLoop:
         return await run_in_threadpool(self.passwords.verify, stored_hash, password)
 
 
+class MediaOffTheLoop:
+    """`MediaInspector`: decoding images and probing videos is CPU work, done in a thread."""
+
+    def __init__(self, max_pixels: int) -> None:
+        self.max_pixels = max_pixels
+
+    async def inspect(self, data: bytes) -> ProcessedMedia:
+        return await run_in_threadpool(partial(process_media, data, max_pixels=self.max_pixels))
+
+
 def use_cases_for(services: ApiServices) -> UseCases:
     """The use cases wired to the clients the API process started."""
     return UseCases(
@@ -176,4 +189,6 @@ def use_cases_for(services: ApiServices) -> UseCases:
         clock=now_ms,
         recent_writes=RecentWritesInRedis(services),
         young_id_ms=round(services.config.young_id_s * 1000),
+        media_store=services.config.media_store,
+        media=MediaOffTheLoop(services.config.media_max_pixels),
     )

@@ -43,3 +43,11 @@ class WrongCredentials(Refused):
 
     def __init__(self) -> None:
         super().__init__("handle or password is wrong")
+
+
+class MediaNotAccepted(Refused):
+    """The upload is no image or video Chirp stores (its bytes say so, whatever it claims)."""
+
+
+class MediaUnusable(Refused):
+    """The upload claims a supported type but cannot be decoded, or is a decompression bomb."""

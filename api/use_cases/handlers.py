@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from api.auth import Caller
+from api.media_processing import InvalidMedia, UnsupportedMedia
 from api.use_cases.errors import (
     HandleTaken,
+    MediaNotAccepted,
+    MediaUnusable,
     ReadModelBehind,
     TweetNotFound,
     UserNotFound,
@@ -36,6 +39,8 @@ from api.use_cases.ports import (
     HandleClaims,
     Ids,
     LiveTweet,
+    MediaInspector,
+    MediaStore,
     PasswordHasher,
     RecentWrites,
     SessionTokens,
@@ -44,12 +49,17 @@ from api.use_cases.ports import (
 )
 from domain import model
 from domain.commands import DeleteTweet, PostTweet, RegisterUser
-from domain.events import Event, TweetPosted, UserRegistered
+from domain.events import Event, MediaUploaded, MediaVariant, TweetPosted, UserRegistered
 from domain.ids import made_lately
 from domain.text import handle_key
 from schemas.log import Position
 
 EventT = TypeVar("EventT", bound=Event)
+
+
+def media_object_key(media_id: int, variant: str) -> str:
+    """Where one rendition of an upload lives in the object store."""
+    return f"{media_id}/{variant}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +90,8 @@ class UseCases:
     clock: Clock
     recent_writes: RecentWrites
     young_id_ms: int  # a missing tweet or user whose id is this young is waited for
+    media_store: MediaStore
+    media: MediaInspector
 
     async def register(
         self, command: RegisterUser, *, correlation_id: str | None = None
@@ -207,6 +219,45 @@ class UseCases:
             return None
         await self.holds.hold(follower_id, followee_id)
         return await self._publish(event, follower_id, correlation_id)
+
+    async def upload_media(
+        self,
+        owner_id: int,
+        data: bytes,
+        alt_text: str | None = None,
+        *,
+        correlation_id: str | None = None,
+    ) -> Published[MediaUploaded]:
+        """Store an image or video and its renditions, then publish what they are: the bytes
+        are stored first, so no event ever names missing bytes. Nothing is stored for bytes
+        that are no supported media or cannot be decoded."""
+        try:
+            processed = await self.media.inspect(data)
+        except UnsupportedMedia as refused:
+            raise MediaNotAccepted(str(refused)) from None
+        except InvalidMedia as refused:
+            raise MediaUnusable(str(refused)) from None
+        media_id = self.ids.next_id()
+        for rendition in processed.renditions:
+            await self.media_store.put(
+                media_object_key(media_id, rendition.name), rendition.data, rendition.content_type
+            )
+        event = MediaUploaded(
+            media_id=media_id,
+            owner_id=owner_id,
+            content_type=processed.content_type,
+            bytes=len(processed.original.data),
+            width=processed.width,
+            height=processed.height,
+            uploaded_at_ms=self.clock(),
+            variants=tuple(
+                MediaVariant(r.name, r.content_type, r.width, r.height, len(r.data))
+                for r in processed.renditions
+            ),
+            alt_text=alt_text or None,
+            duration_s=processed.duration_s,
+        )
+        return Published(event, await self._publish(event, owner_id, correlation_id))
 
     async def _publish(self, event: Event, user_id: int, correlation_id: str | None) -> Position:
         """Append the event and remember it as the user's latest write."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from api.auth import Caller
+from api.media_processing import ProcessedMedia
 from domain.events import Event
 from schemas.log import Position
 
@@ -113,6 +114,20 @@ class SessionTokens(Protocol):
     def ttl_s(self) -> int: ...
 
     def issue(self, caller: Caller) -> str: ...
+
+
+class MediaStore(Protocol):
+    """Where uploads' bytes live, by object key; objects are written once, never changed."""
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+
+class MediaInspector(Protocol):
+    async def inspect(self, data: bytes) -> ProcessedMedia:
+        """What the bytes are and the renditions to store; `UnsupportedMedia` or
+        `InvalidMedia` (from `api.media_processing`) when they cannot be stored."""
 
 
 Clock = Callable[[], int]  # wall-clock time in Unix milliseconds

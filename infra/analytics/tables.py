@@ -3,9 +3,9 @@
 Owns the mapping from domain event dataclasses to analytic rows; derived from the dataclass
 fields, so a new event type or an added field gets its table or column without code here.
 Ids are 64-bit integers, `*_at_ms` fields become microsecond `timestamptz` columns named `*_at`,
-tuples become lists, nested dataclasses (`GeoPoint`) become structs. Every row also carries the
-event id, occurred-at and correlation id from the record headers and its Kafka coordinates.
-Secrets never reach the warehouse (`password_hash` is left out). Pure: no I/O.
+tuples become lists, nested dataclasses (`GeoPoint`, `MediaVariant`) become structs. Every row
+also carries the event id, occurred-at and correlation id from the record headers and its
+Kafka coordinates. Secrets never reach the warehouse (`password_hash` is left out). Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -145,11 +145,16 @@ def _column_type(name: str, hint: Any, ids: _FieldIds) -> tuple[IcebergType, boo
     if hint in _PRIMITIVES:
         return _PRIMITIVES[hint](), True, _identity
     if typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
-        if args[0] not in _PRIMITIVES:
-            raise UnsupportedFieldType(f"{name}: tuple of {args[0]!r}")
-        element = _PRIMITIVES[args[0]]()
-        list_type = ListType(ids.next(), element, element_required=True)
-        return list_type, True, _tuple_to_list
+        item = args[0]
+        if item in _PRIMITIVES:
+            element = _PRIMITIVES[item]()
+            return ListType(ids.next(), element, element_required=True), True, _tuple_to_list
+        if dataclasses.is_dataclass(item) and isinstance(item, type):
+            element_id = ids.next()
+            struct, _, to_struct = _struct_type(item, ids)
+            structs = ListType(element_id, struct, element_required=True)
+            return structs, True, lambda values: [to_struct(value) for value in values]
+        raise UnsupportedFieldType(f"{name}: tuple of {item!r}")
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return _struct_type(hint, ids)
     raise UnsupportedFieldType(f"{name}: {hint!r}")

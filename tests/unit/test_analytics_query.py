@@ -61,7 +61,7 @@ def test_an_empty_table_reads_as_zero_rows() -> None:
     [
         ("selec 1", "Parser Error"),
         ("select nope from tweet_posted", "Binder Error"),
-        ("select * from tweets", "analytics tables: retweet_undone"),
+        ("select * from tweets", "analytics tables: media_uploaded"),
         ("select count(*) from tweet_posted; selec", "Parser Error"),
     ],
 )

@@ -53,6 +53,7 @@ def test_each_event_type_gets_a_snake_case_table_in_the_chirp_namespace() -> Non
         "user_unfollowed",
         "tweet_liked",
         "tweet_unliked",
+        "media_uploaded",
     }
     assert event_table(TweetPosted).identifier == (NAMESPACE, "tweet_posted")
 

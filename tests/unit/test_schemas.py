@@ -29,6 +29,8 @@ from domain.commands import GeoPoint
 from domain.events import (
     EVENT_TYPES,
     Event,
+    MediaUploaded,
+    MediaVariant,
     RetweetUndone,
     TweetDeleted,
     TweetLiked,
@@ -116,6 +118,21 @@ EXAMPLES: list[Event] = [
     UserUnfollowed(follower_id=1, followee_id=2, unfollowed_at_ms=10),
     TweetLiked(tweet_id=MAX_LONG, user_id=3, liked_at_ms=11),
     TweetUnliked(tweet_id=4, user_id=3, unliked_at_ms=12),
+    MediaUploaded(
+        media_id=5,
+        owner_id=3,
+        content_type="video/mp4",
+        bytes=2_000_000,
+        width=1280,
+        height=720,
+        uploaded_at_ms=13,
+        variants=(
+            MediaVariant("original", "video/mp4", 1280, 720, 2_000_000),
+            MediaVariant("poster", "image/jpeg", 1280, 720, 90_000),
+        ),
+        alt_text="a wave, breaking",
+        duration_s=4.5,
+    ),
 ]
 
 
@@ -276,6 +293,20 @@ KEYED_EVENTS: list[tuple[Event, str, int]] = [
     (UserUnfollowed(follower_id=1, followee_id=2, unfollowed_at_ms=0), "follows", 1),
     (TweetLiked(tweet_id=1, user_id=2, liked_at_ms=0), "likes", 1),
     (TweetUnliked(tweet_id=1, user_id=2, unliked_at_ms=0), "likes", 1),
+    (
+        MediaUploaded(
+            media_id=9,
+            owner_id=2,
+            content_type="image/png",
+            bytes=10,
+            width=3,
+            height=4,
+            uploaded_at_ms=0,
+            variants=(MediaVariant("original", "image/png", 3, 4, 10),),
+        ),
+        "media",
+        2,
+    ),
 ]
 
 

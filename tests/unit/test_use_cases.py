@@ -7,16 +7,19 @@ from dataclasses import dataclass, field
 import pytest
 
 from api.auth import Caller
+from api.media_processing import InvalidMedia, ProcessedMedia, Rendition, UnsupportedMedia
 from api.problems import REFUSALS
 from api.use_cases.errors import (
     HandleTaken,
+    MediaNotAccepted,
+    MediaUnusable,
     ReadModelBehind,
     Refused,
     TweetNotFound,
     UserNotFound,
     WrongCredentials,
 )
-from api.use_cases.handlers import UseCases
+from api.use_cases.handlers import UseCases, media_object_key
 from api.use_cases.ports import Account, LiveTweet
 from domain.commands import PostTweet, RegisterUser
 from domain.errors import CannotFollowSelf, InvalidHandle, InvalidTweetText, NotTheAuthor
@@ -213,6 +216,45 @@ class Tokens:
 
 
 @dataclass
+class MediaStore:
+    journal: Journal
+    objects: dict[str, bytes] = field(default_factory=dict)
+    failure: Exception | None = None
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.objects[key] = data
+        self.journal.entries.append(("store", key))
+
+    async def get(self, key: str) -> bytes | None:
+        return self.objects.get(key)
+
+
+PHOTO = ProcessedMedia(
+    "image/jpeg",
+    640,
+    480,
+    (
+        Rendition("original", "image/jpeg", 640, 480, b"upright jpeg"),
+        Rendition("thumb", "image/jpeg", 150, 112, b"thumb"),
+    ),
+)
+
+
+@dataclass
+class Inspector:
+    """Says what bytes are: a photo, or a refusal named by the bytes themselves."""
+
+    async def inspect(self, data: bytes) -> ProcessedMedia:
+        if data == b"plain text":
+            raise UnsupportedMedia("text/plain is not a supported image or video type")
+        if data == b"bomb":
+            raise InvalidMedia("refused as a decompression bomb")
+        return PHOTO
+
+
+@dataclass
 class World:
     read_models: ReadModels = field(default_factory=ReadModels)
     journal: Journal = field(default_factory=Journal)
@@ -222,6 +264,7 @@ class World:
 
     def __post_init__(self) -> None:
         self.log = Log(self.journal, self.read_models)
+        self.media_store = MediaStore(self.journal)
         self.use_cases = UseCases(
             tweets=self.read_models,
             users=self.read_models,
@@ -235,6 +278,8 @@ class World:
             clock=lambda: NOW_MS,
             recent_writes=self.recent_writes,
             young_id_ms=YOUNG_ID_MS,
+            media_store=self.media_store,
+            media=Inspector(),
         )
 
     def events(self) -> list[Event]:
@@ -557,6 +602,8 @@ def test_every_refusal_has_a_problem_status() -> None:
         HandleTaken,
         WrongCredentials,
         ReadModelBehind,
+        MediaNotAccepted,
+        MediaUnusable,
     }
     assert set(REFUSALS) == refusals
 
@@ -697,3 +744,46 @@ async def test_following_a_user_registered_a_moment_ago_waits_for_the_registrati
         follower_id=ada, followee_id=carl, followed_at_ms=NOW_MS
     )
     assert world.read_models.catch_ups == 1
+
+
+async def test_an_upload_stores_every_rendition_before_its_event_is_published(
+    world: World,
+) -> None:
+    uploaded = await world.use_cases.upload_media(7, b"some jpeg", "a cat, asleep")
+
+    event = uploaded.event
+    assert (event.owner_id, event.content_type, event.width, event.height) == (
+        7,
+        "image/jpeg",
+        640,
+        480,
+    )
+    assert event.bytes == len(b"upright jpeg")
+    assert [(v.name, v.bytes) for v in event.variants] == [("original", 12), ("thumb", 5)]
+    assert event.alt_text == "a cat, asleep"
+    kinds = [kind for kind, _ in world.journal.entries]
+    assert kinds == ["store", "store", "publish"]
+    assert world.media_store.objects == {
+        media_object_key(event.media_id, "original"): b"upright jpeg",
+        media_object_key(event.media_id, "thumb"): b"thumb",
+    }
+    assert world.recent_writes.remembered == [(7, uploaded.position)]
+
+
+@pytest.mark.parametrize(
+    ("data", "refusal"), [(b"plain text", MediaNotAccepted), (b"bomb", MediaUnusable)]
+)
+async def test_a_refused_upload_stores_and_publishes_nothing(
+    world: World, data: bytes, refusal: type[Exception]
+) -> None:
+    with pytest.raises(refusal):
+        await world.use_cases.upload_media(7, data)
+    assert world.journal.entries == []
+    assert world.media_store.objects == {}
+
+
+async def test_an_upload_whose_bytes_cannot_be_stored_publishes_nothing(world: World) -> None:
+    world.media_store.failure = OSError("disk full")
+    with pytest.raises(OSError, match="disk full"):
+        await world.use_cases.upload_media(7, b"some jpeg")
+    assert world.journal.events() == []
