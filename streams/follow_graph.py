@@ -40,6 +40,7 @@ from streams.agents import IDLE_BEFORE_CHECK_S, RESUME_CHECK_INTERVAL_S, AfterBa
 log = logging.getLogger(__name__)
 
 EDGE_PRESENT = b"1"
+EDGE_KEY_BYTES = 2 * ID_DIGITS
 
 
 def edge_key(followee_id: int, follower_id: int) -> bytes:
@@ -84,6 +85,8 @@ class TableFollowerDirectory:
         followee: int | None = None
         followers: list[int] = []
         for key in db.keys(backwards=False):
+            if len(key) != EDGE_KEY_BYTES or not key.isdigit():
+                continue  # Faust's own bookkeeping (the partition's offset), not an edge
             edge_followee, follower = int(key[:ID_DIGITS]), int(key[ID_DIGITS:])
             if edge_followee != followee:
                 if followee is not None and len(followers) > self.celebrity_threshold:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 
 import faust
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from projections.redis_client import RedisClient, RedisFactory
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_PREFIX = "chirp:workers:"
 HEARTBEAT_EVERY_S = 1.0
@@ -29,4 +34,8 @@ def register_heartbeat(app: faust.App, redis_factory: RedisFactory) -> None:
             state["redis"] = redis_factory()
         redis = state["redis"]
         assigned = len(app.consumer.assignment()) if app.consumer else 0
-        await redis.set(heartbeat_key(worker_name), assigned, ex=HEARTBEAT_TTL_S)
+        try:
+            await redis.set(heartbeat_key(worker_name), assigned, ex=HEARTBEAT_TTL_S)
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            # A timer that raises stops the whole worker: a Redis restart must not.
+            log.warning("Redis unavailable (%s); heartbeat skipped", error)
