@@ -12,10 +12,14 @@ import av
 import httpx
 import pytest
 from PIL import Image
+from redis import Redis
 
 from infra.settings import Settings
 from infra.topics import chirp_topics, end_offsets
 from tests.support.client import Account, ChirpClient
+from tests.support.read_models import serving_namespace
+from tests.support.redis_snapshot import snapshot
+from tests.support.replay import run_replay
 
 
 @pytest.fixture
@@ -192,3 +196,16 @@ def test_uploading_needs_a_token_and_unknown_media_are_not_found(client: ChirpCl
     assert anonymous.status_code == 401
     assert client.http.get("/media/123456789").status_code == 404
     assert client.http.get("/media/not-an-id/thumb").status_code == 404
+
+
+def test_a_replayed_media_projection_equals_the_live_one(
+    client: ChirpClient, owner: Account, test_settings: Settings, redis_client: Redis
+) -> None:
+    uploaded = [upload(client, owner, encoded("PNG", size)).json() for size in ((8, 8), (30, 9))]
+    for media in uploaded:
+        assert client.get(media["url"]).status_code == 200  # applied
+    live = snapshot(redis_client, serving_namespace(redis_client, "media"))
+    run_replay(test_settings, "media", drop_grace_s=0.2)
+    rebuilt = serving_namespace(redis_client, "media")
+    assert snapshot(redis_client, rebuilt) == live
+    assert client.get(uploaded[0]["variants"]["thumb"]["url"]).status_code == 200
