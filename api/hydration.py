@@ -20,6 +20,7 @@ from domain.ids import id_timestamp_ms
 from projections.base import Namespace
 from projections.entries import TimelineEntry
 from projections.lua import pipeline_with_scripts
+from projections.media import media_descriptions
 from projections.tweet_cards import (
     CardRequest,
     CardSources,
@@ -30,7 +31,7 @@ from projections.tweet_cards import (
 from projections.tweets import tweets_by_id
 from projections.users import UserProfile, profile_from_hash, queue_profile
 
-HYDRATION_PROJECTIONS = ("tweets", "users", "likes")
+HYDRATION_PROJECTIONS = ("tweets", "users", "likes", "media")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +39,11 @@ class TweetSources:
     tweets: Namespace
     users: Namespace
     likes: Namespace
+    media: Namespace
 
     @classmethod
     def of(cls, spaces: dict[str, Namespace]) -> TweetSources:
-        return cls(spaces["tweets"], spaces["users"], spaces["likes"])
+        return cls(spaces["tweets"], spaces["users"], spaces["likes"], spaces["media"])
 
 
 class ProfileCache:
@@ -117,11 +119,17 @@ async def hydrate_entries(
         fetched |= await _fetch_profiles(redis, sources.users, to_read) if to_read else {}
         authors |= found | fetched
     cache.remember(sources.users, fetched)
-    return _views(entries, cards, authors)
+    attached = sorted({int(m) for card in cards.values() for m in card.tweet["media_ids"]})
+    # Only pages with media pay this: the attachments' descriptions, one pipeline.
+    media = await media_descriptions(redis, sources.media, attached) if attached else {}
+    return _views(entries, cards, authors, media)
 
 
 def _views(
-    entries: list[TimelineEntry], cards: dict[int, TweetCard], authors: dict[int, UserProfile]
+    entries: list[TimelineEntry],
+    cards: dict[int, TweetCard],
+    authors: dict[int, UserProfile],
+    media: dict[int, JsonObject],
 ) -> dict[int, JsonObject]:
     views: dict[int, JsonObject] = {}
     originals: dict[int, JsonObject] = {}
@@ -131,7 +139,7 @@ def _views(
             continue
         if entry.original_id not in originals:
             counts = TweetCounts(card.like_count, card.retweet_count, card.reply_count)
-            originals[entry.original_id] = tweet_view(card.tweet, authors, counts)
+            originals[entry.original_id] = tweet_view(card.tweet, authors, counts, media)
         original = originals[entry.original_id]
         if not entry.is_retweet:
             views[entry.entry_id] = original

@@ -85,8 +85,27 @@ class AuthorOut(BaseModel):
     display_name: str | None
 
 
+class MediaVariantOut(BaseModel):
+    url: str
+    content_type: str
+    width: int
+    height: int
+    bytes: int
+
+
 class MediaOut(BaseModel):
+    """An attachment; described in full once the media projection has it."""
+
     id: str
+    media_id: str | None = None
+    url: str | None = None
+    content_type: str | None = None
+    bytes: int | None = None
+    width: int | None = None
+    height: int | None = None
+    alt_text: str | None = None
+    duration_s: float | None = None
+    variants: dict[str, MediaVariantOut] | None = None
 
 
 class TweetOut(BaseModel):

@@ -30,8 +30,12 @@ def author_view(profile: UserProfile | None, author_id: str) -> JsonObject:
 
 
 def tweet_view(
-    tweet: StoredTweet, authors: dict[int, UserProfile], counts: TweetCounts | None = None
+    tweet: StoredTweet,
+    authors: dict[int, UserProfile],
+    counts: TweetCounts | None = None,
+    media: dict[int, JsonObject] | None = None,
 ) -> JsonObject:
+    """A tweet as clients see it; attachments described when `media` has them."""
     author_id = tweet["author_id"]
     counts = counts or TweetCounts()
     return {
@@ -42,7 +46,7 @@ def tweet_view(
         "reply_to": tweet["reply_to"],
         "quote_of": tweet["quote_of"],
         "retweet_of": None,
-        "media": [{"id": media_id} for media_id in tweet["media_ids"]],
+        "media": [attachment_view(media_id, media or {}) for media_id in tweet["media_ids"]],
         "location": tweet["location"],
         "hashtags": tweet["hashtags"],
         "mentions": tweet["mentions"],
@@ -85,3 +89,42 @@ def user_view(
         "following_count": following_count,
         "tweet_count": tweet_count,
     }
+
+
+def media_url(media_id: int | str, variant: str | None = None) -> str:
+    return f"/media/{media_id}" + (f"/{variant}" if variant else "")
+
+
+def attachment_view(media_id: str, media: dict[int, JsonObject]) -> JsonObject:
+    """An attached upload, described if its description was found."""
+    described = media.get(int(media_id))
+    return media_view(described) if described is not None else {"id": media_id}
+
+
+def media_view(described: dict[str, Any]) -> dict[str, Any]:
+    """An upload as clients see it: what it is and where each rendition is served."""
+    media_id = str(described["media_id"])
+    view: dict[str, Any] = {
+        "id": media_id,
+        "media_id": media_id,
+        "url": media_url(media_id),
+        "content_type": described["content_type"],
+        "bytes": described["bytes"],
+        "width": described["width"],
+        "height": described["height"],
+        "alt_text": described["alt_text"],
+        "variants": {
+            variant["name"]: {
+                "url": media_url(media_id, variant["name"]),
+                "content_type": variant["content_type"],
+                "width": variant["width"],
+                "height": variant["height"],
+                "bytes": variant["bytes"],
+            }
+            for variant in described["variants"]
+            if variant["name"] != "original"
+        },
+    }
+    if described["duration_s"] is not None:
+        view["duration_s"] = described["duration_s"]
+    return view

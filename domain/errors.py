@@ -35,3 +35,7 @@ class CannotFollowSelf(DomainError):
 
 class NotTheAuthor(DomainError):
     """Only a tweet's author may delete it."""
+
+
+class InvalidAttachments(DomainError):
+    """A tweet's media: up to four images, or one video alone, all the author's own."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from domain.commands import DeleteTweet, GeoPoint, PostTweet, RegisterUser
-from domain.errors import CannotFollowSelf, InvalidLocation, NotTheAuthor
+from domain.errors import CannotFollowSelf, InvalidAttachments, InvalidLocation, NotTheAuthor
 from domain.events import (
     RetweetUndone,
     TweetDeleted,
@@ -70,6 +70,22 @@ def post_tweet(command: PostTweet, *, tweet_id: int, now_ms: int) -> TweetPosted
         hashtags=extract_hashtags(text),
         mentions=extract_mentions(text),
     )
+
+
+MAX_IMAGES_PER_TWEET = 4
+
+
+def check_attachments(author_id: int, attachments: list[tuple[int, int, str]]) -> None:
+    """A tweet carries up to four images or one video alone, and only its author's uploads:
+    `attachments` is (media id, owner id, content type) for each attached id that exists."""
+    for media_id, owner_id, _ in attachments:
+        if owner_id != author_id:
+            raise InvalidAttachments(f"media {media_id} is not one of your uploads")
+    videos = [media_id for media_id, _, kind in attachments if kind.startswith("video/")]
+    if videos and len(attachments) > 1:
+        raise InvalidAttachments("a video goes alone: no other media with it")
+    if len(attachments) > MAX_IMAGES_PER_TWEET:
+        raise InvalidAttachments(f"at most {MAX_IMAGES_PER_TWEET} images per tweet")
 
 
 def follow(follower_id: int, followee_id: int, *, now_ms: int) -> UserFollowed:

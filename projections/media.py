@@ -43,3 +43,18 @@ async def media_description(
         return None
     described: dict[str, Any] = orjson.loads(raw)
     return described
+
+
+async def media_descriptions(
+    redis: RedisClient, keys: Namespace, media_ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    """The descriptions of several uploads (those that exist), in one pipeline."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for media_id in media_ids:
+            pipe.get(media_key(keys, media_id))
+        rows = await pipe.execute()
+    return {
+        media_id: orjson.loads(raw)
+        for media_id, raw in zip(media_ids, rows, strict=True)
+        if raw is not None
+    }

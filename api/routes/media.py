@@ -16,9 +16,11 @@ from starlette.responses import Response
 from api import contract
 from api.deps import CorrelationId, CurrentUser, Freshness, Services, UseCasesDep, reads
 from api.media_processing import IMAGE_TYPES, VIDEO_TYPES
+from api.models import MediaOut
 from api.problems import Problem
 from api.responses import created
 from api.use_cases.handlers import media_object_key
+from api.views import media_view
 from domain.events import MediaUploaded
 from domain.ids import parse_id
 from projections.media import media_description
@@ -40,38 +42,6 @@ SERVED = contract.read(404, 416) | {
     304: {"description": "Not modified: the `If-None-Match` ETag is current"},
 }
 SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def media_url(media_id: int | str, variant: str | None = None) -> str:
-    return f"/media/{media_id}" + (f"/{variant}" if variant else "")
-
-
-def media_view(described: dict[str, Any]) -> dict[str, Any]:
-    """An upload as clients see it: what it is and where each rendition is served."""
-    media_id = str(described["media_id"])
-    view: dict[str, Any] = {
-        "media_id": media_id,
-        "url": media_url(media_id),
-        "content_type": described["content_type"],
-        "bytes": described["bytes"],
-        "width": described["width"],
-        "height": described["height"],
-        "alt_text": described["alt_text"],
-        "variants": {
-            variant["name"]: {
-                "url": media_url(media_id, variant["name"]),
-                "content_type": variant["content_type"],
-                "width": variant["width"],
-                "height": variant["height"],
-                "bytes": variant["bytes"],
-            }
-            for variant in described["variants"]
-            if variant["name"] != "original"
-        },
-    }
-    if described["duration_s"] is not None:
-        view["duration_s"] = described["duration_s"]
-    return view
 
 
 def uploaded_view(event: MediaUploaded) -> dict[str, Any]:
@@ -98,7 +68,12 @@ def uploaded_view(event: MediaUploaded) -> dict[str, Any]:
     )
 
 
-@router.post("/v1/media", status_code=201, responses=contract.created(400, 401, 413, 415))
+@router.post(
+    "/v1/media",
+    status_code=201,
+    response_model=MediaOut,
+    responses=contract.created(400, 401, 413, 415),
+)
 async def upload(
     file: Annotated[UploadFile, File(description="The image (JPEG, PNG, WebP, GIF) or MP4")],
     caller: CurrentUser,

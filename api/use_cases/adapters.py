@@ -21,10 +21,11 @@ from api.media_processing import process as process_media
 from api.recent_writes import remember_write
 from api.services import ApiServices
 from api.use_cases.handlers import UseCases
-from api.use_cases.ports import Account, LiveTweet
+from api.use_cases.ports import Account, LiveTweet, Upload
 from domain.clock import now_ms
 from projections.follow_graph import is_following
 from projections.home_timelines import hold_for_follow
+from projections.media import media_description
 from projections.tweets import StoredTweet, live_tweet, retweet_of_user
 from projections.users import password_hash, profiles, user_id_for_handle
 from schemas.log import Position
@@ -164,6 +165,23 @@ class PasswordsOffTheLoop:
         return await run_in_threadpool(self.passwords.verify, stored_hash, password)
 
 
+class MediaReadModel:
+    """`MediaLookup` over the serving version of the media projection."""
+
+    def __init__(self, services: ApiServices) -> None:
+        self.services = services
+
+    async def catch_up(self) -> None:
+        await caught_up_with_log(self.services, "media", self.services.config.read_wait_default_s)
+
+    async def upload(self, media_id: int) -> Upload | None:
+        media = (await self.services.read_models.namespaces("media"))["media"]
+        described = await media_description(self.services.redis, media, media_id)
+        if described is None:
+            return None
+        return Upload(media_id, int(described["owner_id"]), described["content_type"])
+
+
 class MediaOffTheLoop:
     """`MediaInspector`: decoding images and probing videos is CPU work, done in a thread."""
 
@@ -191,4 +209,5 @@ def use_cases_for(services: ApiServices) -> UseCases:
         young_id_ms=round(services.config.young_id_s * 1000),
         media_store=services.config.media_store,
         media=MediaOffTheLoop(services.config.media_max_pixels),
+        uploads=MediaReadModel(services),
     )

@@ -40,15 +40,18 @@ from api.use_cases.ports import (
     Ids,
     LiveTweet,
     MediaInspector,
+    MediaLookup,
     MediaStore,
     PasswordHasher,
     RecentWrites,
     SessionTokens,
     TweetLookup,
+    Upload,
     UserLookup,
 )
 from domain import model
 from domain.commands import DeleteTweet, PostTweet, RegisterUser
+from domain.errors import InvalidAttachments
 from domain.events import Event, MediaUploaded, MediaVariant, TweetPosted, UserRegistered
 from domain.ids import made_lately
 from domain.text import handle_key
@@ -92,6 +95,7 @@ class UseCases:
     young_id_ms: int  # a missing tweet or user whose id is this young is waited for
     media_store: MediaStore
     media: MediaInspector
+    uploads: MediaLookup
 
     async def register(
         self, command: RegisterUser, *, correlation_id: str | None = None
@@ -147,6 +151,10 @@ class UseCases:
         for referenced in (command.reply_to, command.quote_of):
             if referenced is not None:
                 await self._live_tweet(referenced)
+        attached = [await self._upload(media_id) for media_id in dict.fromkeys(command.media_ids)]
+        model.check_attachments(
+            command.author_id, [(u.media_id, u.owner_id, u.content_type) for u in attached]
+        )
         event = model.post_tweet(command, tweet_id=self.ids.next_id(), now_ms=self.clock())
         return Published(event, await self._publish(event, command.author_id, correlation_id))
 
@@ -278,6 +286,16 @@ class UseCases:
         if tweet is None:
             raise TweetNotFound(tweet_id)
         return tweet
+
+    async def _upload(self, media_id: int) -> Upload:
+        """An upload a tweet names; one uploaded moments ago is waited for (young id)."""
+        found = await self.uploads.upload(media_id)
+        if found is None and self._young(media_id):
+            await self.uploads.catch_up()
+            found = await self.uploads.upload(media_id)
+        if found is None:
+            raise InvalidAttachments(f"no upload with id {media_id}")
+        return found
 
     async def _registered_user_id(self, handle: str) -> int | None:
         """The id of the user registered under a handle, waiting for a registration that is

@@ -124,6 +124,22 @@ class MediaStore(Protocol):
     async def get(self, key: str) -> bytes | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """What attaching an upload to a tweet needs to know of it."""
+
+    media_id: int
+    owner_id: int
+    content_type: str
+
+
+class MediaLookup(Protocol):
+    async def upload(self, media_id: int) -> Upload | None: ...
+
+    async def catch_up(self) -> None:
+        """Wait (bounded) until the lookup has seen every upload the log held when asked."""
+
+
 class MediaInspector(Protocol):
     async def inspect(self, data: bytes) -> ProcessedMedia:
         """What the bytes are and the renditions to store; `UnsupportedMedia` or

@@ -209,3 +209,43 @@ def test_a_replayed_media_projection_equals_the_live_one(
     rebuilt = serving_namespace(redis_client, "media")
     assert snapshot(redis_client, rebuilt) == live
     assert client.get(uploaded[0]["variants"]["thumb"]["url"]).status_code == 200
+
+
+def test_a_tweet_shows_its_attached_uploads_wherever_it_is_read(
+    client: ChirpClient, owner: Account
+) -> None:
+    photo = upload(client, owner, photo_with_exif(), alt_text="sideways red").json()
+    video = upload(client, owner, short_video()).json()
+    posted = client.tweet(owner, "look at this", media_ids=[photo["id"]])
+    [attached] = posted["media"]
+    assert attached["id"] == photo["id"]  # described once the media projection has it
+
+    [shown] = client.user_tweets(owner.handle)
+    [described] = shown["media"]
+    assert described["url"] == photo["url"]
+    assert (described["content_type"], described["width"], described["height"]) == (
+        "image/jpeg",
+        300,
+        400,
+    )
+    assert described["alt_text"] == "sideways red"
+    assert described["variants"]["thumb"]["url"] == photo["variants"]["thumb"]["url"]
+    assert client.get(f"/v1/tweets/{posted['id']}").json()["media"] == [described]
+
+    with_video = client.tweet(owner, "and a clip", media_ids=[video["id"]])
+    assert client.get(f"/v1/tweets/{with_video['id']}").json()["media"][0]["duration_s"] > 0
+
+
+def test_media_that_is_not_yours_or_too_much_is_refused(
+    client: ChirpClient, owner: Account
+) -> None:
+    other = client.register()
+    theirs = upload(client, other, encoded("PNG")).json()
+    mine = [upload(client, owner, encoded("PNG")).json()["id"] for _ in range(2)]
+    clip = upload(client, owner, short_video()).json()["id"]
+    for media_ids in ([theirs["id"]], [*mine, clip], ["123456789"]):
+        response = client.post(
+            "/v1/tweets", json={"text": "attached", "media_ids": media_ids}, headers=owner.auth
+        )
+        assert response.status_code == 422, (media_ids, response.text)
+        assert response.headers["content-type"] == "application/problem+json"

@@ -20,9 +20,15 @@ from api.use_cases.errors import (
     WrongCredentials,
 )
 from api.use_cases.handlers import UseCases, media_object_key
-from api.use_cases.ports import Account, LiveTweet
+from api.use_cases.ports import Account, LiveTweet, Upload
 from domain.commands import PostTweet, RegisterUser
-from domain.errors import CannotFollowSelf, InvalidHandle, InvalidTweetText, NotTheAuthor
+from domain.errors import (
+    CannotFollowSelf,
+    InvalidAttachments,
+    InvalidHandle,
+    InvalidTweetText,
+    NotTheAuthor,
+)
 from domain.events import (
     EVENT_TYPES,
     Event,
@@ -255,12 +261,24 @@ class Inspector:
 
 
 @dataclass
+class Uploads:
+    known: dict[int, Upload] = field(default_factory=dict)
+
+    async def upload(self, media_id: int) -> Upload | None:
+        return self.known.get(media_id)
+
+    async def catch_up(self) -> None:
+        return None
+
+
+@dataclass
 class World:
     read_models: ReadModels = field(default_factory=ReadModels)
     journal: Journal = field(default_factory=Journal)
     claims: Claims = field(default_factory=Claims)
     ids: Ids = field(default_factory=Ids)
     recent_writes: RecentWrites = field(default_factory=RecentWrites)
+    uploads: Uploads = field(default_factory=Uploads)
 
     def __post_init__(self) -> None:
         self.log = Log(self.journal, self.read_models)
@@ -280,6 +298,7 @@ class World:
             young_id_ms=YOUNG_ID_MS,
             media_store=self.media_store,
             media=Inspector(),
+            uploads=self.uploads,
         )
 
     def events(self) -> list[Event]:
@@ -787,3 +806,46 @@ async def test_an_upload_whose_bytes_cannot_be_stored_publishes_nothing(world: W
     with pytest.raises(OSError, match="disk full"):
         await world.use_cases.upload_media(7, b"some jpeg")
     assert world.journal.events() == []
+
+
+def old_media_id(n: int) -> int:
+    """An upload id made long before NOW_MS (no wait for it)."""
+    return 1000 + n
+
+
+@pytest.mark.parametrize(
+    ("uploads", "allowed"),
+    [
+        ([("image/png", "self")] * 4, True),
+        ([("video/mp4", "self")], True),
+        ([("image/png", "self")] * 5, False),
+        ([("video/mp4", "self"), ("image/png", "self")], False),
+        ([("image/png", "someone else")], False),
+    ],
+    ids=["four-images", "one-video", "five-images", "video-and-image", "not-yours"],
+)
+async def test_a_tweet_carries_up_to_four_images_or_one_video_of_its_author(
+    world: World, uploads: list[tuple[str, str]], allowed: bool
+) -> None:
+    ada = await world.user("ada")
+    ids = []
+    for n, (content_type, whose) in enumerate(uploads):
+        owner = ada if whose == "self" else ada + 1
+        world.uploads.known[old_media_id(n)] = Upload(old_media_id(n), owner, content_type)
+        ids.append(old_media_id(n))
+    command = PostTweet(author_id=ada, text="look", media_ids=tuple(ids))
+    if allowed:
+        posted = await world.use_cases.post_tweet(command)
+        assert posted.event.media_ids == tuple(ids)
+    else:
+        with pytest.raises(InvalidAttachments):
+            await world.use_cases.post_tweet(command)
+        assert not any(isinstance(e, TweetPosted) for e in world.journal.events())
+
+
+async def test_an_unknown_upload_cannot_be_attached(world: World) -> None:
+    ada = await world.user("ada")
+    with pytest.raises(InvalidAttachments, match="no upload"):
+        await world.use_cases.post_tweet(
+            PostTweet(author_id=ada, text="look", media_ids=(old_media_id(9),))
+        )
