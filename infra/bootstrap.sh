@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Machine prerequisites for `make setup`: checks java and mvn, installs redis-server and
-# redis-cli from Debian's packages when missing and we are root. Says what to install otherwise.
+# Machine prerequisites for `make setup`: checks java and mvn, installs redis-server,
+# redis-cli and libmagic from Debian's packages when missing and we are root. Says what to install otherwise.
 # Never touches the Python environment (the Makefile owns .venv).
 set -euo pipefail
 
@@ -60,9 +60,21 @@ ensure_redis_server() {
     command -v redis-cli >/dev/null || die "redis-cli still not on PATH after apt-get install"
 }
 
+# libmagic sniffs uploads' types (python-magic loads it at run time).
+ensure_libmagic() {
+    ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1' && return 0
+    [[ "$(id -u)" == 0 ]] ||
+        die "libmagic not found: install it (sudo apt-get install libmagic1), then run make setup again"
+    command -v apt-get >/dev/null ||
+        die "libmagic not found and there is no apt-get: install libmagic with your package manager"
+    echo "installing libmagic1 from Debian's packages"
+    apt_install_without_starting_services libmagic1
+}
+
 case "${1:-}" in
     java) require_java ;;
     mvn) require_mvn ;;
     redis) ensure_redis_server ;;
-    *) die "usage: $0 java|mvn|redis" ;;
+    libmagic) ensure_libmagic ;;
+    *) die "usage: $0 java|mvn|redis|libmagic" ;;
 esac
