@@ -1,4 +1,5 @@
-"""Object stores for uploads' bytes: the local filesystem (the default) under `var/media`.
+"""Object stores for uploads' bytes: the local filesystem (the default) under `var/media`, or
+an S3 bucket (`CHIRP_MEDIA_S3_URL`).
 
 Objects are written once and never changed (a media id names immutable bytes), so a write
 goes to a temporary file and is renamed into place: a reader sees all of an object or none.
@@ -10,6 +11,9 @@ import asyncio
 import os
 import tempfile
 from pathlib import Path
+
+import boto3
+from botocore.config import Config as BotoConfig
 
 
 class FileSystemStore:
@@ -42,3 +46,37 @@ class FileSystemStore:
             temporary.flush()
             os.fsync(temporary.fileno())
         Path(temporary.name).replace(path)
+
+
+class S3Store:
+    """`MediaStore` on an S3 bucket (AWS or any S3-compatible server), through boto3 in a
+    thread: one object per key, with its content type."""
+
+    def __init__(
+        self, endpoint_url: str, bucket: str, access_key: str, secret_key: str, region: str
+    ) -> None:
+        self.bucket = bucket
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            region_name=region,
+            config=BotoConfig(retries={"max_attempts": 3, "mode": "standard"}),
+        )
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        await asyncio.to_thread(
+            self.client.put_object, Bucket=self.bucket, Key=key, Body=data, ContentType=content_type
+        )
+
+    async def get(self, key: str) -> bytes | None:
+        return await asyncio.to_thread(self._get, key)
+
+    def _get(self, key: str) -> bytes | None:
+        try:
+            found = self.client.get_object(Bucket=self.bucket, Key=key)
+        except self.client.exceptions.NoSuchKey:
+            return None
+        body: bytes = found["Body"].read()
+        return body

@@ -147,6 +147,12 @@ class Settings(BaseSettings):
     media_max_bytes: int = Field(16 * 1024 * 1024, gt=0)
     media_max_pixels: int = Field(40_000_000, gt=0)
     media_dir: Path | None = None  # defaults to var_dir / "media"
+    # Set to an S3 endpoint (e.g. http://127.0.0.1:7070) to keep uploads in a bucket instead.
+    media_s3_url: str = ""
+    media_s3_bucket: str = "chirp-media"
+    media_s3_access_key: str = ""
+    media_s3_secret_key: str = ""
+    media_s3_region: str = "us-east-1"
     read_wait_default_s: float = 2.0
     recent_writes_ttl_s: float = Field(10.0, gt=0)  # a user's reads wait for their own writes
     young_id_s: float = Field(10.0, ge=0)  # missing ids this young are waited for, not 404

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import partial
 
 from api.config import ApiConfig
-from infra.object_store import FileSystemStore
+from infra.object_store import FileSystemStore, S3Store
 from infra.redis_clients import SyncRedisClient, open_redis, open_sync_redis
 from infra.settings import Settings
 from projections.redis_client import RedisFactory
@@ -37,6 +37,19 @@ def sync_redis(settings: Settings, *, socket_timeout_s: float | None = None) -> 
     )
 
 
+def media_store(settings: Settings) -> FileSystemStore | S3Store:
+    """An S3 bucket when `CHIRP_MEDIA_S3_URL` is set, else the local filesystem."""
+    if settings.media_s3_url:
+        return S3Store(
+            settings.media_s3_url,
+            settings.media_s3_bucket,
+            settings.media_s3_access_key,
+            settings.media_s3_secret_key,
+            settings.media_s3_region,
+        )
+    return FileSystemStore(settings.media_store_dir)
+
+
 def api_config(settings: Settings) -> ApiConfig:
     return ApiConfig(
         redis_factory=redis_factory(settings),
@@ -51,7 +64,7 @@ def api_config(settings: Settings) -> ApiConfig:
         inactive_s=settings.inactive_s,
         ready_max_lag_events=settings.ready_max_lag_events,
         trend_windows=settings.trend_windows(),
-        media_store=FileSystemStore(settings.media_store_dir),
+        media_store=media_store(settings),
         media_max_bytes=settings.media_max_bytes,
         media_max_pixels=settings.media_max_pixels,
     )

@@ -5,29 +5,20 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.settings import REPO_ROOT
+from tests.support.go_tools import go_binary
 
 VEGETA_MODULE = "github.com/tsenart/vegeta/v12@v12.12.0"
-BIN_DIR = REPO_ROOT / ".cache" / "bin"
 
 
 def vegeta_binary() -> Path:
     """vegeta, built from the Go module proxy into .cache/bin on first use."""
-    binary = BIN_DIR / "vegeta"
-    if not binary.exists():
-        if shutil.which("go") is None:
-            raise RuntimeError("go not found: it is needed once to build vegeta")
-        env = {**os.environ, "GOBIN": str(BIN_DIR)}
-        subprocess.run(["go", "install", VEGETA_MODULE], env=env, check=True)
-    return binary
+    return go_binary("vegeta", VEGETA_MODULE)
 
 
 @dataclass(frozen=True, slots=True)
