@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import faust
+from aiokafka.errors import IllegalStateError
 from faust.types import TP, EventT, StreamT, TopicT
 from faust.types.transports import ConsumerT
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -99,7 +100,10 @@ class Rewinds:
             return
         fetched = {}
         for tp in partitions:
-            position = await consumer.position(tp)
+            try:
+                position = await consumer.position(tp)
+            except IllegalStateError:  # revoked by a rebalance since the list was taken
+                continue
             if position is not None:
                 fetched[Position(tp.topic, tp.partition, 0).field] = position
         needed = await writer.resume_points(fetched)
