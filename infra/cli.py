@@ -39,7 +39,7 @@ from infra.local_services import (
     RedisServer,
     ServiceStartError,
 )
-from infra.multi_node import MultiNodeTopology
+from infra.multi_node import MultiNodeTopology, ensure_cluster_topics
 from infra.replay import projection_statuses, replay
 from infra.settings import Settings
 from infra.topics import ensure_topics
@@ -108,8 +108,10 @@ def start_stack(
                 component.start()
                 started.append(component)
                 component.wait_ready()
-                if isinstance(component, (KafkaBroker, KafkaCluster)):
+                if isinstance(component, KafkaBroker):
                     ensure_topics(settings, timeout=settings.startup_timeout_s)
+                elif isinstance(component, KafkaCluster):
+                    ensure_cluster_topics(settings)
             console.print(f"[green]✓[/] {component.name} ready")
     except ServiceStartError as error:
         stop_stack(started)

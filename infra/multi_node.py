@@ -23,11 +23,12 @@ from infra.local_services import (
     stop_together,
 )
 from infra.settings import Settings, parse_ports
-from infra.topics import ensure_topics
+from infra.topics import TopicLayoutError, ensure_topics
 
 MULTI_NODE_DIR = "multi-node"
 REPLICATION_FACTOR = 3
 MIN_INSYNC_REPLICAS = 2
+TOPIC_RECHECK_S = 0.5
 PROCESS_STOP_S = 30.0  # a worker commits and leaves its group; an API drains its requests
 
 
@@ -54,6 +55,21 @@ def multi_node_settings(settings: Settings) -> Settings:
             "analytics": {**settings.analytics.model_dump(), "enabled": False},
         }
     )
+
+
+def ensure_cluster_topics(settings: Settings) -> None:
+    """Create the topics on the cluster. A broker that has not yet learnt of a topic just
+    created reports it without partitions: a layout error is asked again until the startup
+    timeout."""
+    deadline = time.monotonic() + settings.startup_timeout_s
+    while True:
+        try:
+            ensure_topics(settings, timeout=settings.startup_timeout_s)
+            return
+        except TopicLayoutError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(TOPIC_RECHECK_S)
 
 
 class MultiNodeTopology:
@@ -92,7 +108,7 @@ class MultiNodeTopology:
         return [*self.kafka.nodes, *self.redis.nodes, *self.workers, *self.apis]
 
     def ensure_topics(self) -> None:
-        ensure_topics(self.settings, timeout=self.settings.startup_timeout_s)
+        ensure_cluster_topics(self.settings)
 
     def start(self) -> float:
         """Start every part, overlapping what can start together; the seconds it took."""

@@ -9,6 +9,9 @@ A test that asks for `stack` runs twice: against the single-Redis stack (`worker
 `api_server`) and against a second one on the same broker whose worker and API use the Redis
 Cluster (`cluster_stack`, with topics, consumer group and data of its own), started once per
 session and only when such a test runs.
+
+`multi_node` is the multi-node topology of the fault tests (three brokers, a Redis Cluster, two
+workers, two API processes), likewise started once, on first request.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from redis import Redis
 
 from infra.app_processes import ApiProcess, WorkerProcess
 from infra.local_services import (
+    CLUSTER_BUS_PORT_OFFSET,
     KafkaBroker,
     ManagedService,
     RedisCluster,
@@ -30,6 +34,7 @@ from infra.local_services import (
     free_cluster_ports,
     free_ports,
 )
+from infra.multi_node import MultiNodeTopology
 from infra.settings import Settings
 from infra.topics import ensure_topics
 from infra.wiring import sync_redis
@@ -40,6 +45,7 @@ TEST_JWT_SECRET = "chirp-test-secret-not-for-production"
 CELEBRITY_THRESHOLD = 5
 CLUSTER_TOPIC_PREFIX = "chirpc"
 CLUSTER_WORKER_ID = "chirp-projections-cluster"
+MULTI_NODE_STARTUP_TIMEOUT_S = 180.0  # three JVMs, two workers and two APIs on two cores
 
 
 @pytest.fixture(scope="session")
@@ -189,3 +195,42 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     finally:
         http.close()
         redis.close()
+
+
+@pytest.fixture(scope="session")
+def multi_node(
+    test_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MultiNodeTopology]:
+    """Three brokers, a 3-master Redis Cluster, two workers and two API processes, on ports and
+    in a directory of their own: started once per session, only when a test asks for it."""
+    redis_ports = free_cluster_ports(3)
+    taken = {
+        test_settings.kafka_port,
+        test_settings.kafka_controller_port,
+        test_settings.redis_port,
+        test_settings.api_port,
+        *redis_ports,
+        *(port + CLUSTER_BUS_PORT_OFFSET for port in redis_ports),
+    }
+    ports = [port for port in free_ports(16) if port not in taken][:8]
+    settings = Settings.model_validate(
+        {
+            **test_settings.model_dump(),
+            "var_dir": tmp_path_factory.mktemp("chirp-multi-node"),
+            "kafka_cluster_ports": ",".join(map(str, ports[:3])),
+            "kafka_cluster_controller_ports": ",".join(map(str, ports[3:6])),
+            "multi_node_api_ports": ",".join(map(str, ports[6:8])),
+            "multi_node_redis_ports": ",".join(map(str, redis_ports)),
+            "multi_node_workers": 2,
+            "startup_timeout_s": MULTI_NODE_STARTUP_TIMEOUT_S,
+        }
+    )
+    topology = MultiNodeTopology(settings)
+    try:
+        try:
+            topology.start()
+        except ServiceStartError as exc:
+            pytest.fail(f"could not start the multi-node topology: {exc}", pytrace=False)
+        yield topology
+    finally:
+        topology.stop()
