@@ -142,11 +142,13 @@ class FollowerCounts:
 class CelebritySets:
     """Keeps the celebrity sets in Redis whole for the table partitions this worker holds.
 
-    Before a batch, a partition whose mark is missing or ends before the batch's first offset
-    is recomputed (the table then holds everything before that offset); while no batch comes,
-    a timer does the same against the consumer's fetch position. Both run under `lock`, which
-    the edge agent holds while it changes the table, so a recomputation never sees a batch
-    half applied.
+    A partition is recomputed when its mark is missing (Redis lost the sets) or behind the
+    last offset this worker has applied to the table (Redis came back from an older
+    snapshot): before a batch, and from a timer while no batch comes. Offsets need not be
+    contiguous, so the table's progress is what the worker applied, never "first offset - 1".
+    Both run under `lock`, which the edge agent holds while it changes the table, so a
+    recomputation never sees a batch half applied. A partition this worker has not applied
+    anything of yet counts as reflected up to the offset before its first batch.
     """
 
     def __init__(self, directory: TableFollowerDirectory, *, home_shards: int) -> None:
@@ -154,26 +156,31 @@ class CelebritySets:
         self.home_shards = home_shards
         self.lock = asyncio.Lock()
         self.last_batch_at = time.monotonic()
+        self.applied: dict[str, int] = {}  # the last offset applied to the table, by partition
 
     async def before_batch(self, redis: Any, first_offsets: Mapping[str, int]) -> None:
         """Call with the lock held, before the batch changes the table."""
         self.last_batch_at = time.monotonic()
         marks = await celebrity_marks(redis)
         for field, first in first_offsets.items():
-            if marks.get(field, -2) < first - 1:
-                await self._recompute(redis, field, first - 1)
+            reflected = self.applied.setdefault(field, first - 1)
+            if field not in marks or marks[field] < reflected:
+                await self._recompute(redis, field, reflected)
 
-    async def check_idle(self, redis: Any, consumer: Any, partitions: Iterable[TP]) -> None:
-        """While no batch arrives, the table holds everything before the fetch positions."""
+    def batch_applied(self, last_offsets: Mapping[str, int]) -> None:
+        self.applied.update(last_offsets)
+
+    async def check_idle(self, redis: Any, partitions: Iterable[TP]) -> None:
+        """While no batch arrives, bring back the sets of partitions Redis lost or rewound."""
         async with self.lock:
             if time.monotonic() - self.last_batch_at < IDLE_BEFORE_CHECK_S:
                 return
             marks = await celebrity_marks(redis)
             for tp in partitions:
-                position = await consumer.position(tp)
                 field = Position(tp.topic, tp.partition, 0).field
-                if position and marks.get(field, -2) < position - 1:
-                    await self._recompute(redis, field, position - 1)
+                reflected = self.applied.get(field)
+                if reflected is not None and (field not in marks or marks[field] < reflected):
+                    await self._recompute(redis, field, reflected)
 
     async def _recompute(self, redis: Any, field: str, reflected: int) -> None:
         partition = int(field.rpartition(":")[2])
@@ -261,29 +268,37 @@ def register_follow_graph_agents(
             reflected[field] = message.offset
         await celebrity_sets.before_batch(redis, first)
         recorded = []
-        for event in events:
-            follow = follow_event(codec, event)
-            if follow is None:
-                continue
-            # A table write goes to the partition of the current event; in a batch that must
-            # be set per event, or every write lands in the last one's partition
-            # (faust-streaming #497).
-            stream._set_current_event(event)
-            key = edge_key(follow.followee_id, follow.follower_id)
-            existed = key in table
-            if isinstance(follow, UserFollowed):
-                table[key] = EDGE_PRESENT
-                counts.changed(follow.followee_id, 0 if existed else 1)
-            else:
-                table.pop(key, None)
-                counts.changed(follow.followee_id, -1 if existed else 0)
-            recorded.append(follow)
+        # A table write goes to the partition of the stream's current event; in a batch that
+        # must be set per event, or every write lands in the last one's partition
+        # (faust-streaming #497). The stream's own current event is put back before anything
+        # is awaited: the take buffer reads it for the next record it adds, and a record added
+        # under an event of this batch would be processed twice and the new one never (nor
+        # acknowledged, so the group's committed offset would stop there).
+        drained = stream.current_event
+        try:
+            for event in events:
+                follow = follow_event(codec, event)
+                if follow is None:
+                    continue
+                stream._set_current_event(event)
+                key = edge_key(follow.followee_id, follow.follower_id)
+                existed = key in table
+                if isinstance(follow, UserFollowed):
+                    table[key] = EDGE_PRESENT
+                    counts.changed(follow.followee_id, 0 if existed else 1)
+                else:
+                    table.pop(key, None)
+                    counts.changed(follow.followee_id, -1 if existed else 0)
+                recorded.append(follow)
+        finally:
+            stream._set_current_event(drained)
         celebrities = {
             follow.followee_id: counts.is_celebrity(follow.followee_id) for follow in recorded
         }
         await after_follows(
             redis, recorded, celebrities, directory, reflected=reflected, shards=home_shards
         )
+        celebrity_sets.batch_applied(reflected)
 
     app.agent(by_followee, name="record-follow-edges", concurrency=1)(record_edges)
 
@@ -294,7 +309,7 @@ def register_follow_graph_agents(
             return
         redis = redis_factory()
         try:
-            await celebrity_sets.check_idle(redis, app.consumer, partitions)
+            await celebrity_sets.check_idle(redis, partitions)
         except (RedisConnectionError, RedisTimeoutError) as error:
             log.warning("Redis unavailable (%s); celebrity sets not checked", error)
         finally:
