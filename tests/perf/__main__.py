@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import io
 import json
 import os
 import platform
@@ -33,6 +34,7 @@ from typing import Any
 import httpx
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
+from PIL import Image
 from redis import Redis
 from redis.exceptions import RedisError
 from rich.console import Console
@@ -347,6 +349,54 @@ def post_to_visible(
     return row
 
 
+def one_megabyte_jpeg() -> bytes:
+    """A 1 MB JPEG photo-like image (noise compresses badly, as photos do)."""
+    side = 640
+    while True:
+        out = io.BytesIO()
+        Image.effect_noise((side, side), 64).convert("RGB").save(out, "JPEG", quality=92)
+        if out.tell() >= 1_000_000:
+            return out.getvalue()
+        side += 64
+
+
+def media_uploads(stack: BenchStack, graph: SocialGraph, seconds: float) -> dict[str, Any]:
+    """Uploads of a 1 MB JPEG per second (decoded, renditions made, stored, event produced)
+    beside the same HTTP stack reading the same upload and answering 201."""
+    photo = one_megabyte_jpeg()
+
+    async def rate(url: str, path: str) -> float:
+        done = 0
+        deadline = time.monotonic() + seconds
+
+        async def uploader(client: httpx.AsyncClient, user: int) -> None:
+            nonlocal done
+            token = token_for(graph.user_ids[user], graph.handles[user])
+            while time.monotonic() < deadline:
+                response = await client.post(
+                    path,
+                    files={"file": ("photo.jpg", photo, "image/jpeg")},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                response.raise_for_status()
+                done += 1
+
+        started = time.monotonic()
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+            await asyncio.gather(*(uploader(client, user) for user in range(4)))
+        return done / (time.monotonic() - started)
+
+    with console.status("uploads of a 1 MB JPEG ..."):
+        chirp = asyncio.run(rate(stack.api.url, "/v1/media"))
+        baseline = asyncio.run(rate(stack.baseline.url, "/baseline/media"))
+    return {
+        "media_upload_bytes": len(photo),
+        "media_uploads_per_s": round(chirp, 1),
+        "media_upload_baseline_per_s": round(baseline, 1),
+        "media_upload_ratio_to_baseline": round(chirp / baseline, 3),
+    }
+
+
 def raw_zadd_rate(redis: Redis, total: int = 200_000, batch: int = 1000) -> float:
     """Baseline: pipelined ZADDs from Python into 1,000 sorted sets, nothing else."""
     started = time.monotonic()
@@ -516,6 +566,7 @@ def main() -> None:
         with console.status("activating every user (one home timeline read each) ..."):
             asyncio.run(activate(stack.api.url, graph))
         results |= http_paths(stack, graph, args.seconds)
+        results |= media_uploads(stack, graph, args.seconds)
         with peak_rss(stack.pids) as fanout_peaks:
             results |= fanout_capacity(stack, graph, args.fanout_tweets)
             results |= post_to_visible(stack, graph, args)

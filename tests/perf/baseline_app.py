@@ -1,11 +1,13 @@
 """The baseline server: Chirp's HTTP stack (FastAPI, uvicorn, uvloop, httptools, orjson
 responses, the body size limit) answering without Kafka or Redis: a POST that returns 201
-and a GET that returns 20 canned tweets."""
+a GET that returns 20 canned tweets, and an upload that reads the file and returns 201."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import orjson
-from fastapi import FastAPI
+from fastapi import FastAPI, File, UploadFile
 from starlette.responses import Response
 
 from api.body_limit import BodySizeLimit
@@ -32,11 +34,18 @@ CANNED_PAGE = orjson.dumps({"data": [CANNED_TWEET] * 20, "next_cursor": "9132512
 
 def create() -> FastAPI:
     app = FastAPI()
-    app.add_middleware(BodySizeLimit, max_bytes=64 * 1024)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=64 * 1024, larger_limits={"/baseline/media": 16 * 1024 * 1024}
+    )
 
     @app.post("/baseline/tweets")
     async def post_tweet(body: PostTweetRequest) -> Response:  # parsed like the real route
         return Response(orjson.dumps(CANNED_TWEET), status_code=201, media_type="application/json")
+
+    @app.post("/baseline/media")
+    async def upload(file: Annotated[UploadFile, File()]) -> Response:  # read like the real route
+        data = await file.read()
+        return Response(orjson.dumps({"bytes": len(data)}), 201, media_type="application/json")
 
     @app.get("/baseline/timeline")
     async def timeline() -> Response:
