@@ -91,36 +91,32 @@ class ProjectionWriter:
         self.redis = redis
         self.projections = tuple(projections)
 
-    async def apply(
-        self, batch: Sequence[LoggedEvent], *, gaps_accepted: Positions | None = None
-    ) -> Positions:
+    async def apply(self, batch: Sequence[LoggedEvent]) -> Positions:
         """Apply to the serving versions, and to building versions that have caught up.
 
         The positions stored in Redis say where each partition resumes, not the consumer's
         committed offsets: a partition whose first event in the batch lies beyond the next
         one a serving version needs (Redis lost data, or offsets were committed ahead of it)
         is held back, and returned as {field: offset to read again from}. The caller reads
-        it again from there; `gaps_accepted` names the offsets it has just read again from,
-        where a gap is the log's own (offsets are not always contiguous)."""
-        return await self._apply(batch, include_serving=True, gaps_accepted=gaps_accepted or {})
+        it again from there (the log's offsets are contiguous)."""
+        return await self._apply(batch, include_serving=True)
 
     async def apply_to_building(self, batch: Sequence[LoggedEvent]) -> None:
         """Apply to the building versions only (what a replay does, reading from offset 0)."""
-        await self._apply(batch, include_serving=False, gaps_accepted=None)
+        await self._apply(batch, include_serving=False)
 
     async def _apply(
         self,
         batch: Sequence[LoggedEvent],
         *,
         include_serving: bool,
-        gaps_accepted: Positions | None,
     ) -> Positions:
         if not batch:
             return {}
         while True:
             pointers = await read_pointers(self.redis)
             targets = await self._targets(pointers, include_serving=include_serving)
-            gaps = {} if gaps_accepted is None else missing_before(targets, batch, gaps_accepted)
+            gaps = missing_before(targets, batch) if include_serving else {}
             ready = [logged for logged in batch if logged.position.field not in gaps]
             pending = [(target, unapplied(target, ready)) for target in targets]
             try:
@@ -210,9 +206,7 @@ class ProjectionWriter:
         return targets
 
 
-def missing_before(
-    targets: Iterable[Target], batch: Iterable[LoggedEvent], gaps_accepted: Positions
-) -> Positions:
+def missing_before(targets: Iterable[Target], batch: Iterable[LoggedEvent]) -> Positions:
     """Partitions whose first event in the batch lies beyond the next offset a serving
     version needs, with the offset to read again from (the lowest such need)."""
     first: Positions = {}
@@ -224,7 +218,7 @@ def missing_before(
             continue  # a building version fed by the live worker waits for its replay
         for field, offset in first.items():
             needed = target.positions.get(field, -1) + 1
-            if offset > needed and gaps_accepted.get(field) != needed:
+            if offset > needed:
                 gaps[field] = min(gaps.get(field, needed), needed)
     return gaps
 

@@ -56,39 +56,22 @@ class Rewinds:
 
     The positions in Redis, not the consumer group's committed offsets, say where a partition
     resumes: when the writer holds a partition back (its projections need earlier events),
-    the agent seeks there. Events already fetched past the gap are dropped until the
-    partition's first event at or below the highest offset seen arrives again.
+    the agent seeks there. Records fetched before the seek arrive first and are held back
+    again (each such batch seeks again, which is idempotent), so the partition resumes exactly
+    where it must even when a rebalance seeks it to the committed offset meanwhile. The log's
+    offsets are contiguous (idempotent, non-transactional producers; no compaction), so a
+    partition held back is always read again from the offset it needs.
     """
 
     def __init__(self) -> None:
-        self.stale_above: dict[str, int] = {}
-        self.read_again_from: Positions = {}
         self.last_batch_at = time.monotonic()
 
-    def fresh(self, records: Sequence[EventT]) -> list[EventT]:
-        """The records that were not fetched before a seek back."""
+    def arrived(self) -> None:
         self.last_batch_at = time.monotonic()
-        kept = []
-        for record in records:
-            message = record.message
-            field, offset = Position(message.topic, message.partition, 0).field, message.offset
-            above = self.stale_above.get(field)
-            if above is not None:
-                if offset > above:
-                    continue
-                del self.stale_above[field]
-            kept.append(record)
-        return kept
 
-    async def seek_back(
-        self, consumer: ConsumerT, gaps: Positions, batch: list[LoggedEvent]
-    ) -> None:
-        applied = {logged.position.field for logged in batch} - gaps.keys()
-        for field in applied:
-            self.read_again_from.pop(field, None)
+    async def seek_back(self, consumer: ConsumerT, gaps: Positions) -> None:
         for field, offset in gaps.items():
-            seen = max(e.position.offset for e in batch if e.position.field == field)
-            await self._seek(consumer, field, offset, seen)
+            await self._seek(consumer, field, offset)
 
     async def check_idle(
         self, consumer: ConsumerT, writer: ProjectionWriter, partitions: Iterable[TP]
@@ -112,24 +95,20 @@ class Rewinds:
                 needed[field] < position
                 and time.monotonic() - self.last_batch_at >= IDLE_BEFORE_CHECK_S
             ):
-                await self._seek(consumer, field, needed[field], position - 1)
+                await self._seek(consumer, field, needed[field])
 
-    async def _seek(self, consumer: ConsumerT, field: str, offset: int, seen: int) -> None:
+    async def _seek(self, consumer: ConsumerT, field: str, offset: int) -> None:
         topic, _, partition = field.rpartition(":")
         log.warning("%s: projections need offset %d; reading again from there", field, offset)
-        self.stale_above[field] = max(seen, self.stale_above.get(field, -1))
-        self.read_again_from[field] = offset
         await consumer.seek(TP(topic, int(partition)), offset)
 
 
-async def apply_until_done(
-    writer: ProjectionWriter, batch: list[LoggedEvent], *, gaps_accepted: Positions
-) -> Positions:
+async def apply_until_done(writer: ProjectionWriter, batch: list[LoggedEvent]) -> Positions:
     """Retry while Redis is unreachable: crashing would let Faust acknowledge the batch."""
     delay = 0.05
     while True:
         try:
-            return await writer.apply(batch, gaps_accepted=gaps_accepted)
+            return await writer.apply(batch)
         except (RedisConnectionError, RedisTimeoutError) as error:
             log.warning("Redis unavailable (%s); retrying batch in %.2fs", error, delay)
             await asyncio.sleep(delay)
@@ -155,11 +134,11 @@ def register_projection_agent(
         redis = redis_factory()
         writer = ProjectionWriter(redis, projections)
         try:
-            async for fetched in stream.take_events(batch_size, within=batch_within_s):
-                events = rewinds.fresh(fetched)
+            async for events in stream.take_events(batch_size, within=batch_within_s):
+                rewinds.arrived()
                 batch = await decode_batch(codec, events, dead_letters)
-                gaps = await apply_until_done(writer, batch, gaps_accepted=rewinds.read_again_from)
-                await rewinds.seek_back(app.consumer, gaps, batch)
+                gaps = await apply_until_done(writer, batch)
+                await rewinds.seek_back(app.consumer, gaps)
                 if after_batch is not None:
                     applied = [i for i, e in enumerate(batch) if e.position.field not in gaps]
                     await after_batch([events[i] for i in applied], [batch[i] for i in applied])
