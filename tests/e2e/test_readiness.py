@@ -13,10 +13,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from infra.app_processes import ApiProcess, WorkerProcess
-from infra.local_services import KafkaBroker, RedisServer, free_ports
+from infra.app_processes import WorkerProcess
+from infra.local_services import KafkaBroker, RedisServer
 from infra.settings import Settings
 from tests.support.client import ChirpClient
+from tests.support.stacks import another_api
 from tests.support.waiting import wait_for
 
 MAX_LAG_EVENTS = 3
@@ -28,21 +29,12 @@ def strict_api(
     kafka: KafkaBroker, redis_server: RedisServer, test_settings: Settings
 ) -> Iterator[ChirpClient]:
     """An API process that is not ready while a projection is over 3 events behind."""
-    [port] = free_ports(1)
-    settings = test_settings.model_copy(
-        update={"api_port": port, "ready_max_lag_events": MAX_LAG_EVENTS}
-    )
-    process = ApiProcess(settings, data_dir=test_settings.var_dir / "run-strict-api")
-    process.start()
-    try:
-        process.wait_ready()
+    with another_api(test_settings, "strict-api", ready_max_lag_events=MAX_LAG_EVENTS) as process:
         client = ChirpClient(process.url)
         try:
             yield client
         finally:
             client.close()
-    finally:
-        process.stop()
 
 
 def ready(client: ChirpClient) -> httpx.Response | None:

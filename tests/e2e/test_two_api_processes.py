@@ -14,9 +14,10 @@ from api.node_lease import LEASE_KEY_PREFIX
 from api.positions import decode_token, encode_token
 from domain.ids import id_node
 from infra.app_processes import ApiProcess
-from infra.local_services import KafkaBroker, RedisServer, free_ports
+from infra.local_services import KafkaBroker, RedisServer
 from infra.settings import Settings
 from tests.support.client import PASSWORD, Account, ChirpClient, random_handle
+from tests.support.stacks import another_api
 
 RACERS = 16
 
@@ -25,15 +26,8 @@ RACERS = 16
 def second_api(
     kafka: KafkaBroker, redis_server: RedisServer, test_settings: Settings
 ) -> Iterator[ApiProcess]:
-    [port] = free_ports(1)
-    settings = test_settings.model_copy(update={"api_port": port})
-    process = ApiProcess(settings, data_dir=test_settings.var_dir / "run-second-api")
-    process.start()
-    try:
-        process.wait_ready()
+    with another_api(test_settings, "second-api") as process:
         yield process
-    finally:
-        process.stop()
 
 
 def test_a_handle_raced_through_two_processes_is_registered_once(
@@ -103,19 +97,12 @@ def test_a_stopped_api_process_releases_its_node_id(
     client: ChirpClient, test_settings: Settings, redis_client: Redis
 ) -> None:
     author = client.register()
-    [port] = free_ports(1)
-    settings = test_settings.model_copy(update={"api_port": port})
-    process = ApiProcess(settings, data_dir=test_settings.var_dir / "run-third-api")
-    process.start()
-    try:
-        process.wait_ready()
+    with another_api(test_settings, "third-api") as process:
         third = ChirpClient(process.url)
         try:
             node = node_of(third, author)
         finally:
             third.close()
         assert redis_client.get(lease_key(node)) is not None
-    finally:
-        process.stop()
     assert redis_client.exists(lease_key(node)) == 0
     assert node != node_of(client, author)

@@ -11,12 +11,12 @@ import boto3
 import pytest
 from PIL import Image
 
-from infra.app_processes import ApiProcess
-from infra.local_services import KafkaBroker, RedisServer, free_ports
+from infra.local_services import KafkaBroker, RedisServer
 from infra.object_store import S3Store
 from infra.settings import Settings
 from tests.support.client import ChirpClient
 from tests.support.s3 import S3Server, versitygw
+from tests.support.stacks import another_api
 
 BUCKET = "chirp-media-test"
 
@@ -58,27 +58,18 @@ def s3_api(
     kafka: KafkaBroker, redis_server: RedisServer, test_settings: Settings, s3: S3Server
 ) -> Iterator[ChirpClient]:
     """A second API process on the session stack whose uploads live in the bucket."""
-    [port] = free_ports(1)
-    settings = test_settings.model_copy(
-        update={
-            "api_port": port,
-            "media_s3_url": s3.url,
-            "media_s3_bucket": BUCKET,
-            "media_s3_access_key": s3.access_key,
-            "media_s3_secret_key": s3.secret_key,
-        }
-    )
-    process = ApiProcess(settings, data_dir=test_settings.var_dir / "run-s3-api")
-    process.start()
-    try:
-        process.wait_ready()
+    s3_settings = {
+        "media_s3_url": s3.url,
+        "media_s3_bucket": BUCKET,
+        "media_s3_access_key": s3.access_key,
+        "media_s3_secret_key": s3.secret_key,
+    }
+    with another_api(test_settings, "s3-api", **s3_settings) as process:
         client = ChirpClient(process.url)
         try:
             yield client
         finally:
             client.close()
-    finally:
-        process.stop()
 
 
 def test_an_api_configured_for_s3_stores_and_serves_uploads_from_the_bucket(

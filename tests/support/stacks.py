@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from infra.app_processes import ApiProcess
+from infra.local_services import free_ports
 from infra.redis_clients import SyncRedisClient
 from infra.settings import Settings
 from tests.support.client import ChirpClient
@@ -25,3 +29,18 @@ class Stack:
     settings: Settings
     client: ChirpClient
     redis: SyncRedisClient
+
+
+@contextmanager
+def another_api(settings: Settings, name: str, **overrides: object) -> Iterator[ApiProcess]:
+    """One more API process on the session's stack: its own port and run directory, the
+    session's settings with `overrides`; stopped on the way out."""
+    [port] = free_ports(1)
+    own = settings.model_copy(update={"api_port": port, **overrides})
+    process = ApiProcess(own, data_dir=settings.var_dir / f"run-{name}")
+    process.start()
+    try:
+        process.wait_ready()
+        yield process
+    finally:
+        process.stop()
