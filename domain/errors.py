@@ -39,3 +39,7 @@ class NotTheAuthor(DomainError):
 
 class InvalidAttachments(DomainError):
     """A tweet's media: up to four images, or one video alone, all the author's own."""
+
+
+class InvalidReadMarker(DomainError):
+    """A notifications read marker is before the epoch or later than now."""

@@ -33,6 +33,11 @@ class TweetPosted:
     location: GeoPoint | None = None
     hashtags: tuple[str, ...] = field(default_factory=tuple)
     mentions: tuple[str, ...] = field(default_factory=tuple)
+    # Whom the tweet addresses, resolved when it was posted (notifications read these):
+    # the replied-to and quoted tweets' authors, and the registered users it mentions.
+    reply_to_author_id: int | None = None
+    quote_of_author_id: int | None = None
+    mentioned_user_ids: tuple[int, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,7 @@ class TweetRetweeted:
     tweet_id: int
     user_id: int
     retweeted_at_ms: int
+    tweet_author_id: int | None = None  # whom it notifies; None in events written before
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,7 @@ class RetweetUndone:
     tweet_id: int
     user_id: int
     undone_at_ms: int
+    tweet_author_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +90,7 @@ class TweetLiked:
     tweet_id: int
     user_id: int
     liked_at_ms: int
+    tweet_author_id: int | None = None  # whom it notifies; None in events written before
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +98,7 @@ class TweetUnliked:
     tweet_id: int
     user_id: int
     unliked_at_ms: int
+    tweet_author_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +129,16 @@ class MediaUploaded:
     duration_s: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class NotificationsRead:
+    """`user_id` has seen their notifications up to `last_seen_at_ms` (a notification's
+    latest activity time); the read marker only moves forward."""
+
+    user_id: int
+    last_seen_at_ms: int
+    read_at_ms: int
+
+
 Event = (
     UserRegistered
     | TweetPosted
@@ -131,6 +150,7 @@ Event = (
     | TweetLiked
     | TweetUnliked
     | MediaUploaded
+    | NotificationsRead
 )
 EVENT_TYPES: tuple[type[Event], ...] = get_args(Event)
 """Every event class, in the order of the `Event` union."""

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from domain.commands import DeleteTweet, GeoPoint, PostTweet, RegisterUser
-from domain.errors import CannotFollowSelf, InvalidAttachments, InvalidLocation, NotTheAuthor
+from domain.errors import (
+    CannotFollowSelf,
+    InvalidAttachments,
+    InvalidLocation,
+    InvalidReadMarker,
+    NotTheAuthor,
+)
 from domain.events import (
+    NotificationsRead,
     RetweetUndone,
     TweetDeleted,
     TweetLiked,
@@ -114,19 +122,76 @@ def delete_tweet(command: DeleteTweet, *, now_ms: int) -> TweetDeleted:
     )
 
 
-def like(tweet_id: int, user_id: int, *, now_ms: int) -> TweetLiked:
-    return TweetLiked(tweet_id=tweet_id, user_id=user_id, liked_at_ms=now_ms)
-
-
-def unlike(tweet_id: int, user_id: int, *, now_ms: int) -> TweetUnliked:
-    return TweetUnliked(tweet_id=tweet_id, user_id=user_id, unliked_at_ms=now_ms)
-
-
-def retweet(tweet_id: int, user_id: int, *, retweet_id: int, now_ms: int) -> TweetRetweeted:
-    return TweetRetweeted(
-        retweet_id=retweet_id, tweet_id=tweet_id, user_id=user_id, retweeted_at_ms=now_ms
+def address_tweet(
+    event: TweetPosted,
+    *,
+    reply_to_author_id: int | None,
+    quote_of_author_id: int | None,
+    mentioned_user_ids: tuple[int, ...],
+) -> TweetPosted:
+    """The tweet naming whom it addresses, as resolved when it is posted: the authors of the
+    tweets it replies to and quotes, and the registered users its mentions name."""
+    return replace(
+        event,
+        reply_to_author_id=reply_to_author_id if event.reply_to is not None else None,
+        quote_of_author_id=quote_of_author_id if event.quote_of is not None else None,
+        mentioned_user_ids=tuple(dict.fromkeys(mentioned_user_ids)),
     )
 
 
-def undo_retweet(tweet_id: int, user_id: int, *, now_ms: int) -> RetweetUndone:
-    return RetweetUndone(tweet_id=tweet_id, user_id=user_id, undone_at_ms=now_ms)
+def like(
+    tweet_id: int, user_id: int, *, now_ms: int, tweet_author_id: int | None = None
+) -> TweetLiked:
+    return TweetLiked(
+        tweet_id=tweet_id, user_id=user_id, liked_at_ms=now_ms, tweet_author_id=tweet_author_id
+    )
+
+
+def unlike(
+    tweet_id: int, user_id: int, *, now_ms: int, tweet_author_id: int | None = None
+) -> TweetUnliked:
+    return TweetUnliked(
+        tweet_id=tweet_id, user_id=user_id, unliked_at_ms=now_ms, tweet_author_id=tweet_author_id
+    )
+
+
+def retweet(
+    tweet_id: int,
+    user_id: int,
+    *,
+    retweet_id: int,
+    now_ms: int,
+    tweet_author_id: int | None = None,
+) -> TweetRetweeted:
+    return TweetRetweeted(
+        retweet_id=retweet_id,
+        tweet_id=tweet_id,
+        user_id=user_id,
+        retweeted_at_ms=now_ms,
+        tweet_author_id=tweet_author_id,
+    )
+
+
+def undo_retweet(
+    tweet_id: int, user_id: int, *, now_ms: int, tweet_author_id: int | None = None
+) -> RetweetUndone:
+    return RetweetUndone(
+        tweet_id=tweet_id, user_id=user_id, undone_at_ms=now_ms, tweet_author_id=tweet_author_id
+    )
+
+
+# How far ahead of this clock a read marker may be (clients echo times other API processes
+# wrote, whose clocks may run slightly ahead).
+READ_MARKER_SKEW_MS = 60_000
+
+
+def mark_notifications_read(
+    user_id: int, last_seen_at_ms: int, *, now_ms: int
+) -> NotificationsRead:
+    """The user has seen their notifications up to a time; not before the epoch, not later
+    than now (a marker in the future would hide notifications that have not happened)."""
+    if last_seen_at_ms < 0 or last_seen_at_ms > now_ms + READ_MARKER_SKEW_MS:
+        raise InvalidReadMarker(
+            "up_to must be a notification time, not before 1970 nor in the future"
+        )
+    return NotificationsRead(user_id=user_id, last_seen_at_ms=last_seen_at_ms, read_at_ms=now_ms)

@@ -20,6 +20,7 @@ from domain.events import (
     Event,
     MediaUploaded,
     MediaVariant,
+    NotificationsRead,
     RetweetUndone,
     TweetDeleted,
     TweetLiked,
@@ -128,6 +129,12 @@ CATALOGUE: tuple[EventSpec[Any], ...] = (
         "media",
         key_of=lambda e: e.owner_id,
         avro_names={"uploaded_at_ms": "uploaded_at"},
+    ),
+    EventSpec(
+        NotificationsRead,
+        "users",
+        key_of=lambda e: e.user_id,
+        avro_names={"last_seen_at_ms": "last_seen_at", "read_at_ms": "read_at"},
     ),
 )
 

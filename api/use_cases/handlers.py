@@ -147,15 +147,24 @@ class UseCases:
     async def post_tweet(
         self, command: PostTweet, *, correlation_id: str | None = None
     ) -> Published[TweetPosted]:
-        """Post a tweet; a reply or a quote must name a live tweet."""
+        """Post a tweet; a reply or a quote must name a live tweet. The event names whom the
+        tweet addresses (replied-to and quoted authors, mentioned users that exist)."""
+        authors: dict[int, int] = {}
         for referenced in (command.reply_to, command.quote_of):
             if referenced is not None:
-                await self._live_tweet(referenced)
+                authors[referenced] = (await self._live_tweet(referenced)).author_id
         attached = [await self._upload(media_id) for media_id in dict.fromkeys(command.media_ids)]
         model.check_attachments(
             command.author_id, [(u.media_id, u.owner_id, u.content_type) for u in attached]
         )
         event = model.post_tweet(command, tweet_id=self.ids.next_id(), now_ms=self.clock())
+        mentioned = await asyncio.gather(*(self.users.user_id(h) for h in event.mentions))
+        event = model.address_tweet(
+            event,
+            reply_to_author_id=authors.get(command.reply_to) if command.reply_to else None,
+            quote_of_author_id=authors.get(command.quote_of) if command.quote_of else None,
+            mentioned_user_ids=tuple(user_id for user_id in mentioned if user_id is not None),
+        )
         return Published(event, await self._publish(event, command.author_id, correlation_id))
 
     async def delete_tweet(
@@ -178,32 +187,42 @@ class UseCases:
         self, tweet_id: int, user_id: int, *, correlation_id: str | None = None
     ) -> Position:
         """Like a live tweet; a second like is applied as the first (the read model is a set)."""
-        await self._live_tweet(tweet_id)
-        event = model.like(tweet_id, user_id, now_ms=self.clock())
+        tweet = await self._live_tweet(tweet_id)
+        event = model.like(tweet_id, user_id, now_ms=self.clock(), tweet_author_id=tweet.author_id)
         return await self._publish(event, user_id, correlation_id)
 
     async def unlike(
         self, tweet_id: int, user_id: int, *, correlation_id: str | None = None
     ) -> Position:
-        await self._live_tweet(tweet_id)
-        event = model.unlike(tweet_id, user_id, now_ms=self.clock())
+        tweet = await self._live_tweet(tweet_id)
+        event = model.unlike(
+            tweet_id, user_id, now_ms=self.clock(), tweet_author_id=tweet.author_id
+        )
         return await self._publish(event, user_id, correlation_id)
 
     async def retweet(
         self, tweet_id: int, user_id: int, *, correlation_id: str | None = None
     ) -> Position | None:
         """Retweet a live tweet; None if the user has already retweeted it."""
-        await self._live_tweet(tweet_id)
+        tweet = await self._live_tweet(tweet_id)
         if await self.tweets.retweet_by(tweet_id, user_id) is not None:
             return None
-        event = model.retweet(tweet_id, user_id, retweet_id=self.ids.next_id(), now_ms=self.clock())
+        event = model.retweet(
+            tweet_id,
+            user_id,
+            retweet_id=self.ids.next_id(),
+            now_ms=self.clock(),
+            tweet_author_id=tweet.author_id,
+        )
         return await self._publish(event, user_id, correlation_id)
 
     async def undo_retweet(
         self, tweet_id: int, user_id: int, *, correlation_id: str | None = None
     ) -> Position:
-        await self._live_tweet(tweet_id)
-        event = model.undo_retweet(tweet_id, user_id, now_ms=self.clock())
+        tweet = await self._live_tweet(tweet_id)
+        event = model.undo_retweet(
+            tweet_id, user_id, now_ms=self.clock(), tweet_author_id=tweet.author_id
+        )
         return await self._publish(event, user_id, correlation_id)
 
     async def follow(
@@ -227,6 +246,13 @@ class UseCases:
             return None
         await self.holds.hold(follower_id, followee_id)
         return await self._publish(event, follower_id, correlation_id)
+
+    async def mark_notifications_read(
+        self, user_id: int, last_seen_at_ms: int, *, correlation_id: str | None = None
+    ) -> Position:
+        """Mark the user's notifications read up to a notification time (never backwards)."""
+        event = model.mark_notifications_read(user_id, last_seen_at_ms, now_ms=self.clock())
+        return await self._publish(event, user_id, correlation_id)
 
     async def upload_media(
         self,

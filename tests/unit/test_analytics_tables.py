@@ -54,6 +54,7 @@ def test_each_event_type_gets_a_snake_case_table_in_the_chirp_namespace() -> Non
         "tweet_liked",
         "tweet_unliked",
         "media_uploaded",
+        "notifications_read",
     }
     assert event_table(TweetPosted).identifier == (NAMESPACE, "tweet_posted")
 
@@ -125,6 +126,9 @@ def test_a_tweet_becomes_one_row_with_typed_values() -> None:
         "location": {"lat": 48.85, "lon": 2.35},
         "hashtags": ["chirp"],
         "mentions": ["bob"],
+        "reply_to_author_id": None,
+        "quote_of_author_id": None,
+        "mentioned_user_ids": [],
         "kafka_topic": "chirp.tweets",
         "kafka_partition": 3,
         "kafka_offset": 41,

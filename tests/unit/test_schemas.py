@@ -31,6 +31,7 @@ from domain.events import (
     Event,
     MediaUploaded,
     MediaVariant,
+    NotificationsRead,
     RetweetUndone,
     TweetDeleted,
     TweetLiked,
@@ -117,6 +118,20 @@ EXAMPLES: list[Event] = [
     UserFollowed(follower_id=1, followee_id=MAX_LONG, followed_at_ms=9),
     UserUnfollowed(follower_id=1, followee_id=2, unfollowed_at_ms=10),
     TweetLiked(tweet_id=MAX_LONG, user_id=3, liked_at_ms=11),
+    TweetLiked(tweet_id=4, user_id=3, liked_at_ms=11, tweet_author_id=MAX_LONG),
+    TweetPosted(
+        tweet_id=8,
+        author_id=6,
+        text="@ada @bob hi",
+        created_at_ms=14,
+        reply_to=5,
+        quote_of=7,
+        mentions=("ada", "bob"),
+        reply_to_author_id=1,
+        quote_of_author_id=2,
+        mentioned_user_ids=(1, MAX_LONG),
+    ),
+    NotificationsRead(user_id=3, last_seen_at_ms=15, read_at_ms=16),
     TweetUnliked(tweet_id=4, user_id=3, unliked_at_ms=12),
     MediaUploaded(
         media_id=5,
@@ -179,6 +194,9 @@ def _reference_datum(event: Event) -> dict[str, Any]:
                 else {"lat": location.lat, "lon": location.lon},
                 "hashtags": list(event.hashtags),
                 "mentions": list(event.mentions),
+                "reply_to_author_id": event.reply_to_author_id,
+                "quote_of_author_id": event.quote_of_author_id,
+                "mentioned_user_ids": list(event.mentioned_user_ids),
             }
         case _:
             # The other events are flat: `*_at_ms` become `*_at` timestamps, tuples arrays.
@@ -307,6 +325,7 @@ KEYED_EVENTS: list[tuple[Event, str, int]] = [
         "media",
         2,
     ),
+    (NotificationsRead(user_id=4, last_seen_at_ms=1, read_at_ms=2), "users", 4),
 ]
 
 
@@ -535,6 +554,9 @@ TweetPostedWithLanguage = make_dataclass(
         ("location", GeoPoint | None, field(default=None)),
         ("hashtags", tuple, field(default=())),
         ("mentions", tuple, field(default=())),
+        ("reply_to_author_id", int | None, field(default=None)),
+        ("quote_of_author_id", int | None, field(default=None)),
+        ("mentioned_user_ids", tuple, field(default=())),
         ("language", str, field(default="und")),
     ],
     frozen=True,
@@ -546,12 +568,16 @@ CATALOGUE_WITH_LANGUAGE = [
 ]
 
 
+# The version after the newest `TweetPosted` schema, adding a `language` field.
+NEXT_TWEET_POSTED = f"TweetPosted.v{len(list(AVSC_DIR.glob('TweetPosted*.avsc'))) + 1}.avsc"
+
+
 def _schema_dir_with_tweet_posted_v2(tmp_path: Path, language_field: dict[str, Any]) -> Path:
     for path in AVSC_FILES:
         (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    v2 = json.loads((AVSC_DIR / "TweetPosted.avsc").read_text(encoding="utf-8"))
-    v2["fields"].append(language_field)
-    (tmp_path / "TweetPosted.v2.avsc").write_text(json.dumps(v2), encoding="utf-8")
+    newest = json.loads(_newest_avsc("TweetPosted").read_text(encoding="utf-8"))
+    newest["fields"].append(language_field)
+    (tmp_path / NEXT_TWEET_POSTED).write_text(json.dumps(newest), encoding="utf-8")
     return tmp_path
 
 
@@ -593,7 +619,7 @@ def test_added_field_without_default_is_rejected(tmp_path: Path) -> None:
 
     with pytest.raises(SchemaCompatibilityError, match="language") as raised:
         check_compatibility(registry)
-    assert raised.value.problems[0].startswith("TweetPosted.v2.avsc cannot read TweetPosted.avsc")
+    assert raised.value.problems[0].startswith(f"{NEXT_TWEET_POSTED} cannot read TweetPosted")
 
 
 def test_codec_refuses_a_domain_class_that_does_not_match_the_newest_schema(
@@ -664,11 +690,38 @@ def test_registry_looks_up_by_fingerprint_and_name() -> None:
     latest = registry.latest("TweetPosted")
 
     assert registry.by_fingerprint(latest.fingerprint) is latest
-    assert registry.event_names == tuple(sorted(p.name.split(".")[0] for p in AVSC_FILES))
+    assert registry.event_names == tuple(sorted({p.name.split(".")[0] for p in AVSC_FILES}))
     with pytest.raises(UnknownFingerprint):
         registry.by_fingerprint(bytes(8))
     with pytest.raises(UnknownEventType):
         registry.latest("TweetEdited")
+
+
+@pytest.mark.parametrize(
+    "old",
+    [
+        TweetLiked(tweet_id=1, user_id=2, liked_at_ms=3),
+        TweetPosted(tweet_id=1, author_id=2, text="@ada", created_at_ms=3, mentions=("ada",)),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_events_written_before_version_2_decode_naming_no_recipient(old: Event) -> None:
+    """Version 1 events (before notifications) still decode: nobody is named to notify."""
+    registry = SchemaRegistry.packaged()
+    v1 = registry.versions(type(old).__name__)[0]
+    datum = {
+        k: v
+        for k, v in _reference_datum(old).items()
+        if k in {f["name"] for f in json.loads(v1.text)["fields"]}
+    }
+    body = io.BytesIO()
+    avro.io.DatumWriter(avro.schema.parse(v1.text)).write(datum, avro.io.BinaryEncoder(body))
+
+    decoded = CODEC.decode(b"\xc3\x01" + v1.fingerprint + body.getvalue())
+
+    assert decoded == old
+    assert getattr(decoded, "tweet_author_id", None) is None
+    assert getattr(decoded, "mentioned_user_ids", ()) == ()
 
 
 # --- Shapes future events may use ------------------------------------------------------------

@@ -26,12 +26,14 @@ from domain.errors import (
     CannotFollowSelf,
     InvalidAttachments,
     InvalidHandle,
+    InvalidReadMarker,
     InvalidTweetText,
     NotTheAuthor,
 )
 from domain.events import (
     EVENT_TYPES,
     Event,
+    NotificationsRead,
     RetweetUndone,
     TweetDeleted,
     TweetLiked,
@@ -444,6 +446,54 @@ async def test_a_reply_to_a_live_tweet_names_it(world: World) -> None:
     assert (posted.event.reply_to, posted.event.quote_of) == (parent, parent)
 
 
+async def test_a_tweet_names_whom_it_addresses_for_notifications(world: World) -> None:
+    ada, bob, cy = await world.user("ada"), await world.user("bob"), await world.user("cy")
+    parent, quoted = await world.tweet(ada), await world.tweet(bob)
+
+    posted = await world.use_cases.post_tweet(
+        PostTweet(author_id=cy, text="@BOB @nobody @cy @bob hi", reply_to=parent, quote_of=quoted)
+    )
+
+    assert posted.event.reply_to_author_id == ada
+    assert posted.event.quote_of_author_id == bob
+    # Handles naming nobody are left out; the author's own mention is a fact like any other.
+    assert posted.event.mentioned_user_ids == (bob, cy)
+
+
+async def test_undoing_a_retweet_names_the_tweet_author(world: World) -> None:
+    ada, bob = await world.user("ada"), await world.user("bob")
+    tweet = await world.tweet(ada)
+    await world.use_cases.retweet(tweet, bob)
+
+    await world.use_cases.undo_retweet(tweet, bob)
+
+    assert world.events()[-1] == RetweetUndone(
+        tweet_id=tweet, user_id=bob, undone_at_ms=NOW_MS, tweet_author_id=ada
+    )
+
+
+async def test_marking_notifications_read_is_published_for_the_user(world: World) -> None:
+    ada = await world.user("ada")
+
+    await world.use_cases.mark_notifications_read(ada, NOW_MS - 5)
+
+    assert world.events()[-1] == NotificationsRead(
+        user_id=ada, last_seen_at_ms=NOW_MS - 5, read_at_ms=NOW_MS
+    )
+
+
+@pytest.mark.parametrize("up_to", [-1, NOW_MS + 3_600_000])
+async def test_a_read_marker_before_1970_or_in_the_future_is_refused(
+    world: World, up_to: int
+) -> None:
+    ada = await world.user("ada")
+
+    with pytest.raises(InvalidReadMarker):
+        await world.use_cases.mark_notifications_read(ada, up_to)
+
+    assert len(world.events()) == 1
+
+
 @pytest.mark.parametrize("field_name", ["reply_to", "quote_of"])
 async def test_a_reply_or_quote_of_a_missing_or_deleted_tweet_is_refused(
     world: World, field_name: str
@@ -519,8 +569,8 @@ async def test_likes_and_unlikes_are_published(world: World) -> None:
     unliked = await world.use_cases.unlike(tweet, bob)
 
     assert world.events()[-2:] == [
-        TweetLiked(tweet_id=tweet, user_id=bob, liked_at_ms=NOW_MS),
-        TweetUnliked(tweet_id=tweet, user_id=bob, unliked_at_ms=NOW_MS),
+        TweetLiked(tweet_id=tweet, user_id=bob, liked_at_ms=NOW_MS, tweet_author_id=ada),
+        TweetUnliked(tweet_id=tweet, user_id=bob, unliked_at_ms=NOW_MS, tweet_author_id=ada),
     ]
     assert unliked.offset == liked.offset + 1
 
@@ -536,7 +586,11 @@ async def test_retweeting_twice_produces_one_event(world: World) -> None:
     assert first is not None and second is None
     assert retweets == [
         TweetRetweeted(
-            retweet_id=world.ids.last, tweet_id=tweet, user_id=bob, retweeted_at_ms=NOW_MS
+            retweet_id=world.ids.last,
+            tweet_id=tweet,
+            user_id=bob,
+            retweeted_at_ms=NOW_MS,
+            tweet_author_id=ada,
         )
     ]
 
