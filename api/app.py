@@ -19,7 +19,17 @@ from api.node_lease import NodeLeases, leased_ids
 from api.problems import install_problem_handlers
 from api.publisher import EventPublisher
 from api.read_models import ReadModels
-from api.routes import following, health, media, sessions, timelines, trends, tweets, users
+from api.routes import (
+    following,
+    health,
+    media,
+    sessions,
+    suggestions,
+    timelines,
+    trends,
+    tweets,
+    users,
+)
 from api.services import ApiServices
 from api.use_cases.adapters import use_cases_for
 from projections.registry import PROJECTION_FAMILIES
@@ -102,6 +112,7 @@ def create_app(config: ApiConfig) -> FastAPI:
         timelines.router,
         trends.router,
         media.router,
+        suggestions.router,
     )
     for router in routers:
         app.include_router(router)
