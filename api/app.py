@@ -18,6 +18,7 @@ from api.lag import LagWatch
 from api.node_lease import NodeLeases, leased_ids
 from api.problems import install_problem_handlers
 from api.publisher import EventPublisher
+from api.rate_limits import RateLimiter, RateLimits, close_limiter, open_limiter
 from api.read_models import ReadModels
 from api.routes import (
     following,
@@ -76,6 +77,13 @@ async def services_for(config: ApiConfig) -> AsyncIterator[ApiServices]:
         await redis.aclose()
 
 
+def rate_limiter_for(config: ApiConfig) -> RateLimiter | None:
+    if config.rate_limits is None:
+        return None
+    limiter = open_limiter(config.rate_limit_storage_uri)
+    return RateLimiter(limiter, config.rate_limits)
+
+
 def create_app(config: ApiConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,10 +91,13 @@ def create_app(config: ApiConfig) -> FastAPI:
             app.state.services = services
             app.state.use_cases = use_cases_for(services)
             app.state.lag_watch = lag_watch = LagWatch(services, config.ready_max_lag_events)
+            app.state.rate_limiter = limiter = rate_limiter_for(config)
             try:
                 yield
             finally:
                 await lag_watch.close()
+                if limiter is not None:
+                    await close_limiter(limiter.limiter)
 
     app = FastAPI(
         title="Chirp",
@@ -100,6 +111,12 @@ def create_app(config: ApiConfig) -> FastAPI:
         BodySizeLimit,
         max_bytes=config.max_body_bytes,
         larger_limits={"/v1/media": config.media_max_bytes},
+    )
+    # Outermost: every answer, a 413 or an idempotent replay included, counts and is labelled.
+    app.add_middleware(
+        RateLimits,
+        limiter_of=lambda scope: getattr(scope["app"].state, "rate_limiter", None),
+        tokens_of=lambda scope: scope["app"].state.services.tokens,
     )
     install_problem_handlers(app)
     install_problem_schema(app)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from api.rate_limits import RateLimitPolicy
 from api.use_cases.ports import MediaStore
 from domain.trends import HoppingWindows
 from projections.redis_client import RedisFactory
@@ -30,6 +31,8 @@ class ApiConfig:
     media_store: MediaStore  # where uploads' bytes live (the filesystem or an S3 bucket)
     media_max_bytes: int  # larger uploads get 413
     media_max_pixels: int  # larger images or video frames are refused (422)
+    rate_limits: RateLimitPolicy | None = None  # None: no limits
+    rate_limit_storage_uri: str = ""  # `async+redis://...` or `async+redis+cluster://...`
 
     def topic(self, family: str) -> str:
         """The full name of one topic family's topic, e.g. `chirp.tweets`."""

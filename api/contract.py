@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from api.models import ProblemOut
 from api.positions import POSITION_HEADER, STALE_HEADER, TOKEN_SCHEMA
 from api.problems import PROBLEM_JSON
+from api.rate_limits import LIMIT_HEADER, REMAINING_HEADER, RESET_HEADER, UNLIMITED_PATHS
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -32,6 +33,8 @@ WHY: dict[int, str] = {
     416: "The `Range` asks for no byte of the stored object",
     422: "The request is not valid (each invalid part in `errors` when the schema says why), "
     "or an upload cannot be decoded",
+    429: "More requests from this caller (user, else client address) than the route family's "
+    "limit allows; retry after `Retry-After`",
     503: "Kafka or this process's id lease is unavailable; retry after `Retry-After`",
 }
 
@@ -43,6 +46,23 @@ PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
             "description": "Seconds",
             "schema": {"type": "string", "pattern": "^[0-9]+$"},
         }
+    },
+    429: {
+        "Retry-After": {
+            "description": "Seconds until the window has room again",
+            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+            "required": True,
+        }
+    },
+}
+_COUNT = {"type": "string", "pattern": "^[0-9]+$"}
+# On every answer of a limited route (absent only while the limiter's Redis fails).
+RATE_LIMIT_HEADERS: dict[str, Any] = {
+    LIMIT_HEADER: {"description": "Requests the caller's window allows", "schema": _COUNT},
+    REMAINING_HEADER: {"description": "Requests left in the window", "schema": _COUNT},
+    RESET_HEADER: {
+        "description": "Unix time (seconds) when the oldest request leaves the window",
+        "schema": _COUNT,
     },
 }
 POSITION = {
@@ -108,6 +128,20 @@ def install_problem_schema(app: FastAPI) -> None:
             schema = ProblemOut.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(schema.pop("$defs", {}))
             schemas[PROBLEM_SCHEMA] = schema | {"title": PROBLEM_SCHEMA}
+            document_rate_limits(document)
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def document_rate_limits(document: dict[str, Any]) -> None:
+    """Every limited operation may answer 429, and every answer it gives carries the limit's
+    headers (`api.rate_limits`); ops endpoints are not limited."""
+    for path, operations in document.get("paths", {}).items():
+        if path in UNLIMITED_PATHS:
+            continue
+        for operation in operations.values():
+            answers: Responses = operation.setdefault("responses", {})
+            answers.update({str(status): answer for status, answer in problems(429).items()})
+            for answer in answers.values():
+                answer["headers"] = {**answer.get("headers", {}), **RATE_LIMIT_HEADERS}

@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
+from limits import parse as parse_limit
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -158,6 +159,13 @@ class Settings(BaseSettings):
     young_id_s: float = Field(10.0, ge=0)  # missing ids this young are waited for, not 404
     # A serving projection further behind the log: /readyz 503, reads marked Chirp-Stale.
     ready_max_lag_events: int = Field(10_000, ge=0)
+    # Rate limits per user (per client address when anonymous), `limits` notation, a moving
+    # window in Redis shared by every API process; Mastodon-like defaults.
+    rate_limits_enabled: bool = True
+    rate_limit_default: str = "300/5minutes"
+    rate_limit_registrations: str = "5/30minutes"  # POST /v1/users
+    rate_limit_sessions: str = "25/5minutes"  # POST /v1/sessions
+    rate_limit_media: str = "30/30minutes"  # POST /v1/media
 
     # Analytics sink (`CHIRP_ANALYTICS_*`).
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
@@ -170,6 +178,15 @@ class Settings(BaseSettings):
             raise ValueError("CHIRP_TREND_WINDOW_S must be a multiple of CHIRP_TREND_STEP_S")
         if self.min_insync_replicas > self.replication_factor:
             raise ValueError("CHIRP_MIN_INSYNC_REPLICAS cannot exceed CHIRP_REPLICATION_FACTOR")
+        return self
+
+    @model_validator(mode="after")
+    def _check_rate_limits(self) -> Settings:
+        for name in ("default", "registrations", "sessions", "media"):
+            try:
+                parse_limit(getattr(self, f"rate_limit_{name}"))
+            except ValueError as error:
+                raise ValueError(f"CHIRP_RATE_LIMIT_{name.upper()}: {error}") from None
         return self
 
     @model_validator(mode="after")
@@ -204,6 +221,14 @@ class Settings(BaseSettings):
     def redis_cluster_addresses(self) -> tuple[tuple[str, int], ...]:
         """The Redis Cluster's startup nodes as (host, port); empty for a single Redis."""
         return parse_host_ports(self.redis_cluster_nodes, "CHIRP_REDIS_CLUSTER_NODES")
+
+    @cached_property
+    def rate_limit_storage_uri(self) -> str:
+        """Where the rate limits count: the same Redis (or Cluster) as the read models."""
+        if self.redis_cluster_addresses:
+            nodes = ",".join(f"{host}:{port}" for host, port in self.redis_cluster_addresses)
+            return f"async+redis+cluster://{nodes}"
+        return f"async+{self.redis_dsn}"
 
     @cached_property
     def media_store_dir(self) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import partial
 
 from api.config import ApiConfig
+from api.rate_limits import RateLimitPolicy
 from infra.object_store import FileSystemStore, S3Store
 from infra.redis_clients import SyncRedisClient, open_redis, open_sync_redis
 from infra.settings import Settings
@@ -67,6 +68,19 @@ def api_config(settings: Settings) -> ApiConfig:
         media_store=media_store(settings),
         media_max_bytes=settings.media_max_bytes,
         media_max_pixels=settings.media_max_pixels,
+        rate_limits=rate_limit_policy(settings),
+        rate_limit_storage_uri=settings.rate_limit_storage_uri,
+    )
+
+
+def rate_limit_policy(settings: Settings) -> RateLimitPolicy | None:
+    if not settings.rate_limits_enabled:
+        return None
+    return RateLimitPolicy(
+        default=settings.rate_limit_default,
+        registrations=settings.rate_limit_registrations,
+        sessions=settings.rate_limit_sessions,
+        media=settings.rate_limit_media,
     )
 
 

@@ -46,6 +46,10 @@ CELEBRITY_THRESHOLD = 5
 CLUSTER_TOPIC_PREFIX = "chirpc"
 CLUSTER_WORKER_ID = "chirp-projections-cluster"
 MULTI_NODE_STARTUP_TIMEOUT_S = 180.0  # three JVMs, two workers and two APIs on two cores
+SESSION_RATE_LIMITS = {
+    f"rate_limit_{family}": "10000/second"
+    for family in ("default", "registrations", "sessions", "media")
+}
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +74,9 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         min_insync_replicas=1,
         # Low, so a test can make a celebrity with a handful of followers.
         celebrity_threshold=CELEBRITY_THRESHOLD,
+        # Every test talks from 127.0.0.1, often as one user: limits no test reaches (the
+        # rate-limit tests start APIs of their own with tight ones).
+        **SESSION_RATE_LIMITS,
     )
 
 
