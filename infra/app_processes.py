@@ -59,6 +59,28 @@ class WorkerProcess(LocalService):
         return assigned is not None and int(assigned) > 0
 
 
+class IndexerProcess(LocalService):
+    """The one writer of the tweet search index (`chirp indexer`); ready once the index's
+    pointer names a version."""
+
+    name = "indexer"
+
+    def __init__(self, settings: Settings, data_dir: Path | None = None) -> None:
+        super().__init__(settings, data_dir or settings.var_dir / "run")
+
+    def _ports(self) -> dict[int, str]:
+        return {}
+
+    def _prepare(self) -> list[str]:
+        return [sys.executable, "-m", "infra.cli", "indexer"]
+
+    def _environment(self) -> dict[str, str]:
+        return settings_environment(self.settings)
+
+    def _answers(self) -> bool:
+        return (self.settings.search_index_dir / "CURRENT").exists()
+
+
 class ApiProcess(LocalService):
     """The HTTP API under uvicorn (uvloop, httptools), `settings.api_workers` processes."""
 

@@ -28,8 +28,9 @@ from rich.table import Table
 from infra.analytics import sink_lag
 from infra.analytics.cli import analytics_app
 from infra.analytics.process import AnalyticsSinkProcess
-from infra.app_processes import ApiProcess, WorkerProcess
+from infra.app_processes import ApiProcess, IndexerProcess, WorkerProcess
 from infra.dead_letters_cli import dlq_app
+from infra.indexer import SEARCH_INDEX, replay_search
 from infra.local_services import (
     KafkaBroker,
     KafkaCluster,
@@ -66,7 +67,7 @@ def stack(settings: Settings, *, redis_cluster: bool = False) -> list[ManagedSer
     """
     components: list[ManagedService] = [KafkaBroker(settings)]
     components += local_redis(settings, redis_cluster=redis_cluster)
-    components += [WorkerProcess(settings), ApiProcess(settings)]
+    components += [WorkerProcess(settings), IndexerProcess(settings), ApiProcess(settings)]
     if settings.analytics.enabled:
         components.append(AnalyticsSinkProcess(settings))
     return components
@@ -270,8 +271,8 @@ def replay_command(
     if list_ or name is None:
         print_projection_table(settings)
         return
-    if name not in PROJECTION_FAMILIES:
-        choices = ", ".join(PROJECTION_FAMILIES)
+    if name not in PROJECTION_FAMILIES and name != SEARCH_INDEX:
+        choices = ", ".join([*PROJECTION_FAMILIES, SEARCH_INDEX])
         raise fail(f"unknown projection {name!r}; choose one of: {choices}")
     columns = (
         TextColumn(f"rebuilding {name}"),
@@ -290,7 +291,10 @@ def replay_command(
             rate = f"{done / elapsed:,.0f}" if elapsed > 0 else "-"
             progress.update(task, completed=done, total=total, rate=rate)
 
-        result = asyncio.run(replay(settings, name, report, drop_grace_s=drop_grace_s))
+        if name == SEARCH_INDEX:  # an index on disk, not a Redis read model
+            result = replay_search(settings, report)
+        else:
+            result = asyncio.run(replay(settings, name, report, drop_grace_s=drop_grace_s))
     console.print(
         f"{name}: version {result.old_version} -> {result.new_version}, "
         f"{result.events:,} events in {result.seconds:.1f}s ({result.events_per_s:,.0f}/s)"
@@ -315,6 +319,19 @@ def worker(
     config.data_dir.mkdir(parents=True, exist_ok=True)
     faust_app = create_app(config)
     faust.Worker(faust_app, loglevel=loglevel).execute_from_commandline()
+
+
+@app.command()
+def indexer() -> None:
+    """Run the search indexer in the foreground (`chirp up` starts it for you): the one
+    process that writes the tweet search index."""
+    from infra.indexer import Indexer
+
+    logging.getLogger("infra.indexer").setLevel(logging.INFO)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    Indexer(Settings()).run(stopping)
 
 
 @app.command()

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from infra.app_processes import ApiProcess, WorkerProcess
+from infra.app_processes import ApiProcess, IndexerProcess, WorkerProcess
 from infra.local_services import (
     LOCAL_HOST,
     KafkaCluster,
@@ -83,6 +83,7 @@ class MultiNodeTopology:
             WorkerProcess(self.settings, index=index)
             for index in range(self.settings.multi_node_workers)
         )
+        self.indexer = IndexerProcess(self.settings)  # one writer of the search index
         api_ports = parse_ports(self.settings.multi_node_api_ports, "CHIRP_MULTI_NODE_API_PORTS")
         self.apis = tuple(
             ApiProcess(self.settings.model_copy(update={"api_port": port}), index=index)
@@ -101,11 +102,11 @@ class MultiNodeTopology:
         """In start order; they stop in reverse."""
         workers = ProcessGroup("workers", self.workers, self.settings.startup_timeout_s)
         apis = ProcessGroup("api processes", self.apis, self.settings.startup_timeout_s)
-        return [self.kafka, self.redis, workers, apis]
+        return [self.kafka, self.redis, workers, self.indexer, apis]
 
     def processes(self) -> list[LocalService]:
         """Every process of the topology, one row each in `chirp status`."""
-        return [*self.kafka.nodes, *self.redis.nodes, *self.workers, *self.apis]
+        return [*self.kafka.nodes, *self.redis.nodes, *self.workers, self.indexer, *self.apis]
 
     def ensure_topics(self) -> None:
         ensure_cluster_topics(self.settings)
@@ -118,7 +119,9 @@ class MultiNodeTopology:
         self.kafka.wait_ready()
         self.ensure_topics()
         self.redis.wait_ready()
-        processes = ProcessGroup("processes", (*self.workers, *self.apis), PROCESS_STOP_S)
+        processes = ProcessGroup(
+            "processes", (*self.workers, self.indexer, *self.apis), PROCESS_STOP_S
+        )
         processes.start()
         processes.wait_ready()
         return time.monotonic() - started

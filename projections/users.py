@@ -3,6 +3,9 @@
 Keys (under `chirp:users:v{n}:`, hash-tagged): `user:{id}` hash (id, handle, display_name,
 registered_at_ms), `handle:{lower handle}` -> id, `password:{id}` -> argon2 hash.
 The password hash lives in its own key so that a profile read can never leak it.
+`{names}:prefix` is the user search index: one sorted set, every score 0, members
+`{name}\0{id}` for the lower-cased handle and each case-folded word of the display name, so
+`ZRANGEBYLEX` finds the users whose handle or a display-name word starts with a prefix.
 """
 
 from __future__ import annotations
@@ -36,6 +39,20 @@ def handle_index_key(keys: Namespace, handle: str) -> str:
     return keys.of("handle", handle_key(handle))
 
 
+def name_index_key(keys: Namespace) -> str:
+    return keys.in_slot("names", "prefix")
+
+
+def searchable_names(handle: str, display_name: str) -> set[str]:
+    """What a prefix search matches a user by: the handle and each display-name word."""
+    return {handle_key(handle)} | {word.casefold() for word in display_name.split()}
+
+
+def name_prefix(text: str) -> str:
+    """A search prefix as the index keeps names."""
+    return text.strip().casefold()
+
+
 class UsersProjection:
     name: ClassVar[str] = "users"
     topic_families: ClassVar[tuple[str, ...]] = ("users",)
@@ -53,6 +70,8 @@ class UsersProjection:
             )
             tx.set(handle_index_key(keys, event.handle), event.user_id)
             tx.set(keys.of("password", event.user_id), event.password_hash)
+            names = searchable_names(event.handle, event.display_name)
+            tx.zadd(name_index_key(keys), {f"{name}\0{event.user_id}": 0 for name in names})
 
 
 async def user_id_for_handle(redis: RedisClient, keys: Namespace, handle: str) -> int | None:
@@ -92,3 +111,19 @@ async def profiles(
 async def password_hash(redis: RedisClient, keys: Namespace, user_id: int) -> str | None:
     raw = await redis.get(keys.of("password", user_id))
     return as_text(raw) if raw is not None else None
+
+
+async def users_by_name_prefix(
+    redis: RedisClient, keys: Namespace, prefix: str, *, offset: int, count: int
+) -> list[tuple[str, int]]:
+    """(name, user id) of the index entries from `offset` whose name starts with `prefix`, in
+    the names' order; a user matched by several names appears once per name."""
+    start = prefix.encode()
+    raw = await redis.zrangebylex(
+        name_index_key(keys), b"[" + start, b"[" + start + b"\xff", start=offset, num=count
+    )
+    entries = []
+    for member in raw:
+        name, _, user_id = as_text(member).rpartition("\0")
+        entries.append((name, int(user_id)))
+    return entries
