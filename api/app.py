@@ -24,6 +24,7 @@ from api.routes import (
     following,
     health,
     media,
+    search,
     sessions,
     suggestions,
     timelines,
@@ -130,6 +131,7 @@ def create_app(config: ApiConfig) -> FastAPI:
         trends.router,
         media.router,
         suggestions.router,
+        search.router,
     )
     for router in routers:
         app.include_router(router)

@@ -7,6 +7,7 @@ starts it builds one of these (`infra.wiring.api_config`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from api.rate_limits import RateLimitPolicy
 from api.use_cases.ports import MediaStore
@@ -31,6 +32,7 @@ class ApiConfig:
     media_store: MediaStore  # where uploads' bytes live (the filesystem or an S3 bucket)
     media_max_bytes: int  # larger uploads get 413
     media_max_pixels: int  # larger images or video frames are refused (422)
+    search_index_dir: Path | None = None  # the tweet search index (its versions and pointer)
     rate_limits: RateLimitPolicy | None = None  # None: no limits
     rate_limit_storage_uri: str = ""  # `async+redis://...` or `async+redis+cluster://...`
 

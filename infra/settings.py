@@ -238,6 +238,11 @@ class Settings(BaseSettings):
     def worker_dir(self) -> Path:
         return self.worker_data_dir or self.var_dir / "worker"
 
+    @cached_property
+    def search_index_dir(self) -> Path:
+        """The tweet search index: its versions and the pointer to the serving one."""
+        return self.var_dir / "search"
+
     def trend_windows(self) -> HoppingWindows:
         return HoppingWindows(
             self.trend_window_s * 1000, self.trend_step_s * 1000, self.trend_baseline_s * 1000

@@ -68,6 +68,7 @@ def api_config(settings: Settings) -> ApiConfig:
         media_store=media_store(settings),
         media_max_bytes=settings.media_max_bytes,
         media_max_pixels=settings.media_max_pixels,
+        search_index_dir=settings.search_index_dir,
         rate_limits=rate_limit_policy(settings),
         rate_limit_storage_uri=settings.rate_limit_storage_uri,
     )

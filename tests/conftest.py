@@ -22,7 +22,7 @@ from contextlib import contextmanager
 import pytest
 from redis import Redis
 
-from infra.app_processes import ApiProcess, WorkerProcess
+from infra.app_processes import ApiProcess, IndexerProcess, WorkerProcess
 from infra.local_services import (
     CLUSTER_BUS_PORT_OFFSET,
     KafkaBroker,
@@ -140,9 +140,19 @@ def api_server(
         yield process
 
 
+@pytest.fixture(scope="session")
+def indexer(kafka: KafkaBroker, test_settings: Settings) -> Iterator[IndexerProcess]:
+    """The search indexer: the one writer of the tweet search index the API reads."""
+    process = IndexerProcess(test_settings)
+    with _running(process, test_settings):
+        yield process
+
+
 @pytest.fixture
-def client(api_server: ApiProcess, worker: WorkerProcess) -> Iterator[ChirpClient]:
-    """An HTTP client for the running stack (API and worker)."""
+def client(
+    api_server: ApiProcess, worker: WorkerProcess, indexer: IndexerProcess
+) -> Iterator[ChirpClient]:
+    """An HTTP client for the running stack (API, worker and search indexer)."""
     http = ChirpClient(api_server.url)
     yield http
     http.close()
@@ -156,7 +166,7 @@ def redis_client(redis_server: RedisServer, test_settings: Settings) -> Iterator
 
 @pytest.fixture(scope="session")
 def single_stack(
-    api_server: ApiProcess, worker: WorkerProcess, test_settings: Settings
+    api_server: ApiProcess, worker: WorkerProcess, indexer: IndexerProcess, test_settings: Settings
 ) -> RunningStack:
     return RunningStack(test_settings, api_server.url)
 
@@ -185,7 +195,11 @@ def cluster_stack(
     worker, api = WorkerProcess(settings), ApiProcess(settings)
     api.start()  # boots while the worker joins its consumer group
     try:
-        with _running(worker, settings), _running(api, settings):
+        with (
+            _running(worker, settings),
+            _running(IndexerProcess(settings), settings),
+            _running(api, settings),
+        ):
             yield RunningStack(settings, api.url)
     finally:
         api.stop()
