@@ -1,0 +1,91 @@
+"""Live streams as Server-Sent Events: new home-timeline entries as they are applied."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from api import contract
+from api.deps import CurrentUser, Services
+from api.hydration import HYDRATION_PROJECTIONS, TweetSources, hydrate_entries
+from api.live import LiveHub
+from api.services import ApiServices
+from projections.entries import TimelineEntry
+from projections.follow_graph import following_key, user_page
+from projections.live import LiveEntry
+
+router = APIRouter(prefix="/v1/streams", tags=["streams"])
+
+MAX_FOLLOWEES = 20_000  # whom a connection listens to is read once, up to this many
+
+
+def live_hub_for(services: ApiServices) -> LiveHub:
+    """The process's hub, reading the serving live feed and hydrating like the timelines."""
+    models = services.read_models
+
+    async def feed_space() -> Any:
+        return (await models.namespaces("live"))["live"]
+
+    async def hydrate(entries: list[LiveEntry]) -> dict[int, Any]:
+        spaces = await models.namespaces(*HYDRATION_PROJECTIONS)
+        timeline = [
+            TimelineEntry(e.entry_id, e.tweet_id, e.actor_id, e.actor_id)
+            if e.kind == "tweet"
+            else TimelineEntry(e.entry_id, e.tweet_id, e.actor_id, e.subject_id)
+            for e in entries
+        ]
+        return await hydrate_entries(
+            services.redis, TweetSources.of(spaces), timeline, services.profiles
+        )
+
+    async def load_followees(user_id: int) -> set[int]:
+        graph = (await models.namespaces("follow_graph"))["follow_graph"]
+        ids, _ = await user_page(
+            services.redis, following_key(graph, user_id), limit=MAX_FOLLOWEES, after=None
+        )
+        return set(ids)
+
+    return LiveHub(services.redis, feed_space, hydrate, load_followees)
+
+
+def get_hub(request: Request) -> LiveHub:
+    hub: LiveHub = request.app.state.live_hub
+    return hub
+
+
+Hub = Annotated[LiveHub, Depends(get_hub)]
+
+
+@router.get(
+    "/home",
+    responses={
+        200: {
+            "description": "An event stream: `entry` (a tweet object, as in timelines), "
+            "`delete` and `unretweet` (`{tweet_id, user_id}`: take it away), `reset` "
+            "(reload: the stream cannot resume from the given id).",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **contract.read(401),
+    },
+)
+async def home_stream(
+    caller: CurrentUser,
+    services: Services,
+    hub: Hub,
+    last_event_id: Annotated[str | None, Header(pattern=r"^\d{1,15}-\d{1,10}$")] = None,
+) -> EventSourceResponse:
+    """New entries of your home timeline as they arrive; resume with `Last-Event-ID`."""
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        # Subscribed only once the response streams, so nothing leaks if it never does.
+        subscription = await hub.subscribe(caller.user_id)
+        try:
+            async for event in hub.events(subscription, last_event_id):
+                yield ServerSentEvent(data=event.data, event=event.event, id=event.id)
+        finally:
+            hub.unsubscribe(subscription)
+
+    return EventSourceResponse(events(), ping=services.config.stream_heartbeat_s)
