@@ -49,7 +49,7 @@ from infra.settings import REPO_ROOT, Settings
 from projections.registry import PROJECTION_FAMILIES
 from projections.writer import decode_positions
 from schemas.log import FOLLOWS_BY_FOLLOWEE_FAMILY
-from tests.perf import capacity, fanout_writer
+from tests.perf import capacity, fanout_writer, streams
 from tests.perf.http_paths import HttpPath, by_api_processes, home_targets, token_for, tweet_targets
 from tests.perf.report import render
 from tests.perf.stack import BENCH_DIR, BenchStack, bench_settings, running_stack
@@ -521,6 +521,12 @@ def parse_args() -> argparse.Namespace:
         help=f"tweets through the projection writer per Redis deployment ({FULL['fanout_tweets']})",
     )
     parser.add_argument(
+        "--idle-streams",
+        type=int,
+        default=2000,
+        help="idle live streams one API process is asked to hold",
+    )
+    parser.add_argument(
         "--visible-rate",
         type=float,
         default=200.0,
@@ -570,6 +576,15 @@ def main() -> None:
         with peak_rss(stack.pids) as fanout_peaks:
             results |= fanout_capacity(stack, graph, args.fanout_tweets)
             results |= post_to_visible(stack, graph, args)
+            with console.status("post-to-delivered on live streams ..."):
+                results |= streams.post_to_delivered(
+                    stack, graph, rate=args.visible_rate, seconds=args.seconds, listeners=200
+                )
+            results["stream_delivery_p95_ratio_to_visible"] = round(
+                results["stream_delivery_p95_ms"] / results["fanout_visible_p95_ms"], 3
+            )
+        with console.status(f"{args.idle_streams} idle live streams on one API process ..."):
+            results |= streams.idle_streams(stack, graph, args.idle_streams)
         results |= {f"rss_mib_{name}_fanout": mib for name, mib in fanout_peaks.items()}
         with peak_rss(stack.pids | {"bench": os.getpid()}) as replay_peaks:
             results |= replay_all(stack)

@@ -1,13 +1,17 @@
 """The baseline server: Chirp's HTTP stack (FastAPI, uvicorn, uvloop, httptools, orjson
 responses, the body size limit) answering without Kafka or Redis: a POST that returns 201
-a GET that returns 20 canned tweets, and an upload that reads the file and returns 201."""
+a GET that returns 20 canned tweets, an upload that reads the file and returns 201, and an
+event stream that sends one `ready` event and then only heartbeats."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import orjson
 from fastapi import FastAPI, File, UploadFile
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
 
 from api.body_limit import BodySizeLimit
@@ -50,6 +54,15 @@ def create() -> FastAPI:
     @app.get("/baseline/timeline")
     async def timeline() -> Response:
         return Response(CANNED_PAGE, media_type="application/json")
+
+    @app.get("/baseline/stream")
+    async def stream() -> EventSourceResponse:  # an idle stream, like the real one's
+        async def events() -> AsyncIterator[ServerSentEvent]:
+            yield ServerSentEvent(data="{}", event="ready", id="0-0")
+            await asyncio.Event().wait()  # until the client goes away
+            yield ServerSentEvent(data="{}")  # never reached
+
+        return EventSourceResponse(events(), ping=15)
 
     @app.get("/healthz")
     async def healthz() -> Response:
