@@ -11,6 +11,7 @@ import orjson
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import compile_path
@@ -134,6 +135,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.warning("Kafka refused or timed out a write: %r", error)
         headers = {"Retry-After": "1"}
         detail = "the event log did not acknowledge the write; it may or may not be recorded"
+        return problem_response(503, detail, title="Service unavailable", headers=headers)
+
+    @app.exception_handler(RedisError)
+    async def on_redis_error(_: Request, error: RedisError) -> Response:
+        log.warning("Redis failed a request: %r", error)
+        headers = {"Retry-After": "1"}
+        detail = "the read models are unreachable or restarting; try again shortly"
         return problem_response(503, detail, title="Service unavailable", headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -13,10 +13,21 @@ import redis
 import redis.asyncio
 import redis.cluster
 from redis.asyncio.cluster import ClusterNode
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from projections.redis_client import RedisClient
 
 POOL_TIMEOUT_S = 10.0
+# A pooled connection a restarted Redis closed fails its next command: it is retried on a
+# new connection (and a Redis that is coming back gets a moment) before an error surfaces.
+RETRIES = 3
+
+
+def command_retry() -> Retry:
+    return Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES)
 
 AsyncRedisClient = RedisClient
 SyncRedisClient = redis.Redis | redis.RedisCluster
@@ -42,7 +53,11 @@ def open_redis(
             max_connections=max_connections,
         )
     pool = redis.asyncio.BlockingConnectionPool.from_url(
-        dsn, max_connections=max_connections, timeout=pool_timeout_s
+        dsn,
+        max_connections=max_connections,
+        timeout=pool_timeout_s,
+        retry=command_retry(),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
     return redis.asyncio.Redis.from_pool(pool)  # the client closes the pool with itself
 
