@@ -35,6 +35,7 @@ class ApiConfig:
     search_index_dir: Path | None = None  # the tweet search index (its versions and pointer)
     rate_limits: RateLimitPolicy | None = None  # None: no limits
     rate_limit_storage_uri: str = ""  # `async+redis://...` or `async+redis+cluster://...`
+    stream_heartbeat_s: float = 15.0  # live streams send a comment this often when idle
 
     def topic(self, family: str) -> str:
         """The full name of one topic family's topic, e.g. `chirp.tweets`."""

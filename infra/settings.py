@@ -147,6 +147,8 @@ class Settings(BaseSettings):
     # refused as a decompression bomb), and where the filesystem object store keeps them.
     media_max_bytes: int = Field(16 * 1024 * 1024, gt=0)
     media_max_pixels: int = Field(40_000_000, gt=0)
+    # Live streams: an idle connection gets a comment line this often (proxies close silent ones).
+    stream_heartbeat_s: float = Field(15.0, gt=0)
     media_dir: Path | None = None  # defaults to var_dir / "media"
     # Set to an S3 endpoint (e.g. http://127.0.0.1:7070) to keep uploads in a bucket instead.
     media_s3_url: str = ""

@@ -71,6 +71,7 @@ def api_config(settings: Settings) -> ApiConfig:
         search_index_dir=settings.search_index_dir,
         rate_limits=rate_limit_policy(settings),
         rate_limit_storage_uri=settings.rate_limit_storage_uri,
+        stream_heartbeat_s=settings.stream_heartbeat_s,
     )
 
 

@@ -7,6 +7,7 @@ from projections.base import Projection
 from projections.follow_graph import FollowGraphProjection
 from projections.home_timelines import FollowerDirectory, HomeTimelinesProjection
 from projections.likes import LikesProjection
+from projections.live import LiveFeedProjection
 from projections.media import MediaProjection
 from projections.trends import TrendsProjection
 from projections.tweets import TweetsProjection
@@ -22,6 +23,7 @@ PROJECTION_TYPES: tuple[type[Projection], ...] = (
     HomeTimelinesProjection,
     TrendsProjection,
     MediaProjection,
+    LiveFeedProjection,
 )
 
 # Projection name -> the topic families it consumes.
@@ -43,6 +45,7 @@ def all_projections(
         HomeTimelinesProjection(directory),
         TrendsProjection(windows),
         MediaProjection(),
+        LiveFeedProjection(),
     ]
     return {projection.name: projection for projection in projections}
 
