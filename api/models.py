@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -170,6 +170,39 @@ class TrendsOut(BaseModel):
     window_seconds: int
     as_of: str | None
     data: list[TrendOut]
+
+
+NotificationType = Literal["mention", "reply", "quote", "like", "retweet", "follow"]
+
+
+class NotificationOut(BaseModel):
+    """One notification group: `count` accounts did `type`, the newest first in `accounts`
+    (up to three). `target` is the tweet it is about: yours for likes and retweets, the
+    mentioning, replying or quoting tweet for those; null for follows."""
+
+    type: NotificationType
+    target: TweetOut | None
+    count: int
+    accounts: list[UserSummary]
+    latest_at: str = Field(description="The newest activity in the group; `up_to` for marking read")
+
+
+class NotificationPage(BaseModel):
+    data: list[NotificationOut]
+    next_cursor: str | None
+
+
+class UnreadCountOut(BaseModel):
+    count: int
+
+
+class MarkReadRequest(Strict):
+    up_to: str = Field(
+        max_length=64,
+        description="A notification's `latest_at` (ISO 8601 with a time zone): it and every "
+        "older notification are read",
+        examples=["2026-11-29T11:20:38.123+00:00"],
+    )
 
 
 class InvalidField(BaseModel):

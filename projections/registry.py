@@ -7,8 +7,8 @@ from projections.base import Projection
 from projections.follow_graph import FollowGraphProjection
 from projections.home_timelines import FollowerDirectory, HomeTimelinesProjection
 from projections.likes import LikesProjection
-from projections.live import LiveFeedProjection
 from projections.media import MediaProjection
+from projections.notifications import NotificationsProjection
 from projections.trends import TrendsProjection
 from projections.tweets import TweetsProjection
 from projections.user_timelines import UserTimelinesProjection
@@ -23,7 +23,7 @@ PROJECTION_TYPES: tuple[type[Projection], ...] = (
     HomeTimelinesProjection,
     TrendsProjection,
     MediaProjection,
-    LiveFeedProjection,
+    NotificationsProjection,
 )
 
 # Projection name -> the topic families it consumes.
@@ -45,7 +45,7 @@ def all_projections(
         HomeTimelinesProjection(directory),
         TrendsProjection(windows),
         MediaProjection(),
-        LiveFeedProjection(),
+        NotificationsProjection(),
     ]
     return {projection.name: projection for projection in projections}
 
