@@ -27,6 +27,7 @@ from api.routes import (
     notifications,
     search,
     sessions,
+    streams,
     suggestions,
     timelines,
     trends,
@@ -94,9 +95,12 @@ def create_app(config: ApiConfig) -> FastAPI:
             app.state.use_cases = use_cases_for(services)
             app.state.lag_watch = lag_watch = LagWatch(services, config.ready_max_lag_events)
             app.state.rate_limiter = limiter = rate_limiter_for(config)
+            app.state.live_hub = hub = streams.live_hub_for(services)
+            hub.start()
             try:
                 yield
             finally:
+                await hub.stop()
                 await lag_watch.close()
                 if limiter is not None:
                     await close_limiter(limiter.limiter)
@@ -133,6 +137,7 @@ def create_app(config: ApiConfig) -> FastAPI:
         media.router,
         suggestions.router,
         search.router,
+        streams.router,
         notifications.router,
     )
     for router in routers:

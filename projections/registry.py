@@ -7,6 +7,7 @@ from projections.base import Projection
 from projections.follow_graph import FollowGraphProjection
 from projections.home_timelines import FollowerDirectory, HomeTimelinesProjection
 from projections.likes import LikesProjection
+from projections.live import LiveFeedProjection
 from projections.media import MediaProjection
 from projections.notifications import NotificationsProjection
 from projections.trends import TrendsProjection
@@ -23,6 +24,7 @@ PROJECTION_TYPES: tuple[type[Projection], ...] = (
     HomeTimelinesProjection,
     TrendsProjection,
     MediaProjection,
+    LiveFeedProjection,
     NotificationsProjection,
 )
 
@@ -45,6 +47,7 @@ def all_projections(
         HomeTimelinesProjection(directory),
         TrendsProjection(windows),
         MediaProjection(),
+        LiveFeedProjection(),
         NotificationsProjection(),
     ]
     return {projection.name: projection for projection in projections}
