@@ -21,6 +21,7 @@ from api.publisher import EventPublisher
 from api.rate_limits import RateLimiter, RateLimits, close_limiter, open_limiter
 from api.read_models import ReadModels
 from api.routes import (
+    bookmarks,
     following,
     health,
     media,
@@ -136,6 +137,7 @@ def create_app(config: ApiConfig) -> FastAPI:
         trends.router,
         media.router,
         suggestions.router,
+        bookmarks.router,
         search.router,
         streams.router,
         notifications.router,

@@ -19,6 +19,7 @@ from starlette.routing import compile_path
 from api.node_lease import NodeLeaseLost
 from api.use_cases.errors import (
     HandleTaken,
+    ListNotFound,
     MediaNotAccepted,
     MediaUnusable,
     ReadModelBehind,
@@ -37,6 +38,7 @@ PROBLEM_JSON = "application/problem+json"
 REFUSALS: dict[type[Refused], tuple[int, str, dict[str, str] | None]] = {
     TweetNotFound: (404, "Tweet not found", None),
     UserNotFound: (404, "User not found", None),
+    ListNotFound: (404, "List not found", None),
     HandleTaken: (409, "Handle taken", None),
     ReadModelBehind: (503, "Service unavailable", {"Retry-After": "1"}),
     WrongCredentials: (401, "Unauthorized", {"WWW-Authenticate": "Bearer"}),

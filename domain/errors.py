@@ -43,3 +43,11 @@ class InvalidAttachments(DomainError):
 
 class InvalidReadMarker(DomainError):
     """A notifications read marker is before the epoch or later than now."""
+
+
+class InvalidListName(DomainError):
+    """A list name is empty, too long, or contains control characters."""
+
+
+class ListFull(DomainError):
+    """A list already has as many members as a list may have."""

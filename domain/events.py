@@ -139,6 +139,65 @@ class NotificationsRead:
     read_at_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class ListCreated:
+    """`owner_id` made a list of accounts (private to them) named `name`."""
+
+    list_id: int
+    owner_id: int
+    name: str
+    created_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListRenamed:
+    list_id: int
+    owner_id: int
+    name: str
+    renamed_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListDeleted:
+    list_id: int
+    owner_id: int
+    deleted_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListMemberAdded:
+    list_id: int
+    owner_id: int
+    member_id: int
+    added_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListMemberRemoved:
+    list_id: int
+    owner_id: int
+    member_id: int
+    removed_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class TweetBookmarked:
+    """`user_id` bookmarked a tweet (privately); `bookmark_id` orders their bookmarks."""
+
+    bookmark_id: int
+    user_id: int
+    tweet_id: int
+    tweet_author_id: int
+    bookmarked_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookmarkRemoved:
+    user_id: int
+    tweet_id: int
+    removed_at_ms: int
+
+
 Event = (
     UserRegistered
     | TweetPosted
@@ -151,6 +210,13 @@ Event = (
     | TweetUnliked
     | MediaUploaded
     | NotificationsRead
+    | ListCreated
+    | ListRenamed
+    | ListDeleted
+    | ListMemberAdded
+    | ListMemberRemoved
+    | TweetBookmarked
+    | BookmarkRemoved
 )
 EVENT_TYPES: tuple[type[Event], ...] = get_args(Event)
 """Every event class, in the order of the `Event` union."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from domain.trends import HoppingWindows
 from projections.base import Projection
+from projections.bookmarks import BookmarksProjection
 from projections.follow_graph import FollowGraphProjection
 from projections.home_timelines import FollowerDirectory, HomeTimelinesProjection
 from projections.likes import LikesProjection
+from projections.lists import ListsProjection
 from projections.live import LiveFeedProjection
 from projections.media import MediaProjection
 from projections.notifications import NotificationsProjection
@@ -24,6 +26,8 @@ PROJECTION_TYPES: tuple[type[Projection], ...] = (
     HomeTimelinesProjection,
     TrendsProjection,
     MediaProjection,
+    ListsProjection,
+    BookmarksProjection,
     LiveFeedProjection,
     NotificationsProjection,
 )
@@ -47,6 +51,8 @@ def all_projections(
         HomeTimelinesProjection(directory),
         TrendsProjection(windows),
         MediaProjection(),
+        ListsProjection(),
+        BookmarksProjection(),
         LiveFeedProjection(),
         NotificationsProjection(),
     ]

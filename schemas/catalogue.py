@@ -17,11 +17,18 @@ from typing import Any, Generic, TypeVar
 
 from domain.commands import GeoPoint
 from domain.events import (
+    BookmarkRemoved,
     Event,
+    ListCreated,
+    ListDeleted,
+    ListMemberAdded,
+    ListMemberRemoved,
+    ListRenamed,
     MediaUploaded,
     MediaVariant,
     NotificationsRead,
     RetweetUndone,
+    TweetBookmarked,
     TweetDeleted,
     TweetLiked,
     TweetPosted,
@@ -135,6 +142,49 @@ CATALOGUE: tuple[EventSpec[Any], ...] = (
         "users",
         key_of=lambda e: e.user_id,
         avro_names={"last_seen_at_ms": "last_seen_at", "read_at_ms": "read_at"},
+    ),
+    # Lists and bookmarks are keyed by their owner: one user's collections stay in order.
+    EventSpec(
+        ListCreated,
+        "collections",
+        key_of=lambda e: e.owner_id,
+        avro_names={"created_at_ms": "created_at"},
+    ),
+    EventSpec(
+        ListRenamed,
+        "collections",
+        key_of=lambda e: e.owner_id,
+        avro_names={"renamed_at_ms": "renamed_at"},
+    ),
+    EventSpec(
+        ListDeleted,
+        "collections",
+        key_of=lambda e: e.owner_id,
+        avro_names={"deleted_at_ms": "deleted_at"},
+    ),
+    EventSpec(
+        ListMemberAdded,
+        "collections",
+        key_of=lambda e: e.owner_id,
+        avro_names={"added_at_ms": "added_at"},
+    ),
+    EventSpec(
+        ListMemberRemoved,
+        "collections",
+        key_of=lambda e: e.owner_id,
+        avro_names={"removed_at_ms": "removed_at"},
+    ),
+    EventSpec(
+        TweetBookmarked,
+        "collections",
+        key_of=lambda e: e.user_id,
+        avro_names={"bookmarked_at_ms": "bookmarked_at"},
+    ),
+    EventSpec(
+        BookmarkRemoved,
+        "collections",
+        key_of=lambda e: e.user_id,
+        avro_names={"removed_at_ms": "removed_at"},
     ),
 )
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from domain.events import Event
 
 # The event topics, one per aggregate family (DESIGN §3), plus the dead-letter topic.
-TOPIC_FAMILIES = ("users", "tweets", "follows", "likes", "media")
+TOPIC_FAMILIES = ("users", "tweets", "follows", "likes", "media", "collections")
 DEAD_LETTER_FAMILY = "deadletter"
 # The follow events again, keyed by followee: co-partitioned with the tweets for fan-out.
 FOLLOWS_BY_FOLLOWEE_FAMILY = "follows.by-followee"

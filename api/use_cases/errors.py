@@ -17,6 +17,14 @@ class TweetNotFound(Refused):
         self.tweet_id = tweet_id
 
 
+class ListNotFound(Refused):
+    """No such list, or it is someone else's (lists are private: the two look alike)."""
+
+    def __init__(self, list_id: object) -> None:
+        super().__init__(f"no list with id {list_id}")
+        self.list_id = list_id
+
+
 class UserNotFound(Refused):
     def __init__(self, handle: str) -> None:
         super().__init__(f"no user with handle {handle!r}")

@@ -41,6 +41,7 @@ EXPECTED_TOPICS = {
     "chirp.follows",
     "chirp.likes",
     "chirp.media",
+    "chirp.collections",
     "chirp.deadletter",
     "chirp.follows.by-followee",
 }

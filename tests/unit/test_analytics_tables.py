@@ -55,6 +55,13 @@ def test_each_event_type_gets_a_snake_case_table_in_the_chirp_namespace() -> Non
         "tweet_unliked",
         "media_uploaded",
         "notifications_read",
+        "list_created",
+        "list_renamed",
+        "list_deleted",
+        "list_member_added",
+        "list_member_removed",
+        "tweet_bookmarked",
+        "bookmark_removed",
     }
     assert event_table(TweetPosted).identifier == (NAMESPACE, "tweet_posted")
 

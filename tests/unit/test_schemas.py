@@ -28,11 +28,18 @@ import schemas
 from domain.commands import GeoPoint
 from domain.events import (
     EVENT_TYPES,
+    BookmarkRemoved,
     Event,
+    ListCreated,
+    ListDeleted,
+    ListMemberAdded,
+    ListMemberRemoved,
+    ListRenamed,
     MediaUploaded,
     MediaVariant,
     NotificationsRead,
     RetweetUndone,
+    TweetBookmarked,
     TweetDeleted,
     TweetLiked,
     TweetPosted,
@@ -326,6 +333,19 @@ KEYED_EVENTS: list[tuple[Event, str, int]] = [
         2,
     ),
     (NotificationsRead(user_id=4, last_seen_at_ms=1, read_at_ms=2), "users", 4),
+    (ListCreated(list_id=1, owner_id=2, name="n", created_at_ms=0), "collections", 2),
+    (ListRenamed(list_id=1, owner_id=2, name="m", renamed_at_ms=0), "collections", 2),
+    (ListDeleted(list_id=1, owner_id=2, deleted_at_ms=0), "collections", 2),
+    (ListMemberAdded(list_id=1, owner_id=2, member_id=3, added_at_ms=0), "collections", 2),
+    (ListMemberRemoved(list_id=1, owner_id=2, member_id=3, removed_at_ms=0), "collections", 2),
+    (
+        TweetBookmarked(
+            bookmark_id=5, user_id=4, tweet_id=1, tweet_author_id=2, bookmarked_at_ms=0
+        ),
+        "collections",
+        4,
+    ),
+    (BookmarkRemoved(user_id=4, tweet_id=1, removed_at_ms=0), "collections", 4),
 ]
 
 

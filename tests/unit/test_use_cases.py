@@ -11,6 +11,7 @@ from api.media_processing import InvalidMedia, ProcessedMedia, Rendition, Unsupp
 from api.problems import REFUSALS
 from api.use_cases.errors import (
     HandleTaken,
+    ListNotFound,
     MediaNotAccepted,
     MediaUnusable,
     ReadModelBehind,
@@ -677,6 +678,7 @@ def test_every_refusal_has_a_problem_status() -> None:
         ReadModelBehind,
         MediaNotAccepted,
         MediaUnusable,
+        ListNotFound,
     }
     assert set(REFUSALS) == refusals
 
