@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,7 +19,7 @@ from starlette.responses import Response
 
 from api import contract
 from api.deps import Bearer, CursorText, Freshness, Services, reads
-from api.hydration import HYDRATION_PROJECTIONS, TweetSources, fill_page, hydrate
+from api.hydration import HYDRATION_PROJECTIONS, TweetSources, hydrate
 from api.models import TweetPage, UserPage
 from api.positions import ChirpAfter, decode_token
 from api.recent_writes import recent_writes
@@ -40,6 +41,7 @@ router = APIRouter(prefix="/v1/search", tags=["search"])
 SEARCH_PROJECTIONS = HYDRATION_PROJECTIONS  # the users projection resolves `from:` too
 INDEX_POLL_S = 0.01
 MAX_USER_OFFSET = 10_000
+MAX_BATCHES = 5  # batches of hits one page may read
 
 
 class SearchTweetsQuery(BaseModel):
@@ -157,10 +159,36 @@ async def search_tweets(
         return hit.rank if by_rank else hit.tweet_id
 
     cursor = int(query.cursor) if query.cursor is not None else None
-    data, next_cursor = await fill_page(
-        fetch, resolve, limit=query.limit, cursor=cursor, id_of=id_of
-    )
+    data, next_cursor = await bounded_page(fetch, resolve, id_of, limit=query.limit, cursor=cursor)
     return json_response({"data": data, "next_cursor": next_cursor}, headers=headers)
+
+
+async def bounded_page(
+    fetch: Callable[[int | None, int], Awaitable[list[Hit]]],
+    resolve: Callable[[list[Hit]], Awaitable[dict[int, JsonObject]]],
+    id_of: Callable[[Hit], int],
+    *,
+    limit: int,
+    cursor: int | None,
+) -> tuple[list[JsonObject], str | None]:
+    """Up to `limit` shown hits after `cursor`, like `fill_page`, but reading at most
+    `MAX_BATCHES` batches of hits: hits that show nothing (deleted, or indexed before the
+    tweets projection has them) end a page early with a cursor, instead of making one request
+    walk the whole index."""
+    items: list[JsonObject] = []
+    for _ in range(MAX_BATCHES):
+        batch = await fetch(cursor, limit + 1)
+        resolved = await resolve(batch)
+        for position, hit in enumerate(batch):
+            cursor = id_of(hit)
+            if cursor in resolved:
+                items.append(resolved[cursor])
+            if len(items) == limit:
+                more = position < len(batch) - 1 or len(batch) > limit
+                return items, str(cursor) if more else None
+        if len(batch) <= limit:
+            return items, None
+    return items, str(cursor)
 
 
 @router.get("/users", response_model=UserPage, responses=contract.read())

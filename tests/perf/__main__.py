@@ -52,6 +52,7 @@ from schemas.log import FOLLOWS_BY_FOLLOWEE_FAMILY
 from tests.perf import capacity, fanout_writer, streams
 from tests.perf.http_paths import HttpPath, by_api_processes, home_targets, token_for, tweet_targets
 from tests.perf.report import render
+from tests.perf.search_latency import search_under_write_load
 from tests.perf.stack import BENCH_DIR, BenchStack, bench_settings, running_stack
 from tests.perf.workload import (
     PASSWORD,
@@ -572,6 +573,8 @@ def main() -> None:
         with console.status("activating every user (one home timeline read each) ..."):
             asyncio.run(activate(stack.api.url, graph))
         results |= http_paths(stack, graph, args.seconds)
+        write_rate = results.get("write_rate_at_20pct_baseline")
+        results |= search_under_write_load(stack, graph, args.seconds, write_rate)
         results |= media_uploads(stack, graph, args.seconds)
         with peak_rss(stack.pids) as fanout_peaks:
             results |= fanout_capacity(stack, graph, args.fanout_tweets)
