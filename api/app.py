@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
@@ -15,6 +16,7 @@ from api.config import ApiConfig
 from api.contract import install_problem_schema
 from api.idempotency import IdempotencyKeys
 from api.lag import LagWatch
+from api.metrics import ApiMetrics, RequestMetrics
 from api.node_lease import NodeLeases, leased_ids
 from api.problems import install_problem_handlers
 from api.publisher import EventPublisher
@@ -35,6 +37,7 @@ from api.routes import (
     tweets,
     users,
 )
+from api.routes import metrics as metrics_route
 from api.services import ApiServices
 from api.use_cases.adapters import use_cases_for
 from projections.registry import PROJECTION_FAMILIES
@@ -51,7 +54,9 @@ def topics_read(config: ApiConfig) -> dict[str, frozenset[str]]:
 
 
 @asynccontextmanager
-async def services_for(config: ApiConfig) -> AsyncIterator[ApiServices]:
+async def services_for(
+    config: ApiConfig, metrics: ApiMetrics | None = None
+) -> AsyncIterator[ApiServices]:
     redis = config.redis_factory()
     producer = AIOKafkaProducer(
         bootstrap_servers=config.bootstrap_servers,
@@ -69,7 +74,12 @@ async def services_for(config: ApiConfig) -> AsyncIterator[ApiServices]:
                 config=config,
                 redis=redis,
                 read_models=ReadModels(redis, topics_read(config)),
-                publisher=EventPublisher(producer, EventCodec(), config.topic),
+                publisher=EventPublisher(
+                    producer,
+                    EventCodec(),
+                    config.topic,
+                    on_acknowledged=metrics.observe_produce if metrics else None,
+                ),
                 offsets=offsets,
                 ids=ids,
                 tokens=TokenIssuer(config.jwt_secret, config.jwt_ttl_s),
@@ -91,10 +101,14 @@ def rate_limiter_for(config: ApiConfig) -> RateLimiter | None:
 def create_app(config: ApiConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with services_for(config) as services:
+        async with services_for(config, metrics) as services:
             app.state.services = services
             app.state.use_cases = use_cases_for(services)
-            app.state.lag_watch = lag_watch = LagWatch(services, config.ready_max_lag_events)
+            app.state.lag_watch = lag_watch = LagWatch(
+                services,
+                config.ready_max_lag_events,
+                on_measured=partial(metrics.observe_lag, topics_read=topics_read(config)),
+            )
             app.state.rate_limiter = limiter = rate_limiter_for(config)
             app.state.live_hub = hub = streams.live_hub_for(services)
             hub.start()
@@ -105,13 +119,16 @@ def create_app(config: ApiConfig) -> FastAPI:
                 await lag_watch.close()
                 if limiter is not None:
                     await close_limiter(limiter.limiter)
+                metrics.process_exited()
 
+    metrics = ApiMetrics(config.metrics_multiprocess_dir)
     app = FastAPI(
         title="Chirp",
         version="1",
         summary="An event-sourced social backend: writes go to Kafka, reads come from projections.",
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
     # Added last is outermost: bodies are size-checked before idempotency keys are looked up.
     app.add_middleware(IdempotencyKeys, redis_of=lambda scope: scope["app"].state.services.redis)
     app.add_middleware(
@@ -125,10 +142,12 @@ def create_app(config: ApiConfig) -> FastAPI:
         limiter_of=lambda scope: getattr(scope["app"].state, "rate_limiter", None),
         tokens_of=lambda scope: scope["app"].state.services.tokens,
     )
+    app.add_middleware(RequestMetrics)  # times every answer, 429s included
     install_problem_handlers(app)
     install_problem_schema(app)
     routers = (
         health.router,
+        metrics_route.router,
         users.router,
         sessions.router,
         tweets.router,

@@ -35,6 +35,9 @@ class ApiConfig:
     search_index_dir: Path | None = None  # the tweet search index (its versions and pointer)
     rate_limits: RateLimitPolicy | None = None  # None: no limits
     rate_limit_storage_uri: str = ""  # `async+redis://...` or `async+redis+cluster://...`
+    # Where every API process of a deployment writes its metrics (prometheus_client's
+    # multiprocess mode); None: this process's own registry only.
+    metrics_multiprocess_dir: Path | None = None
     stream_heartbeat_s: float = 15.0  # live streams send a comment this often when idle
 
     def topic(self, family: str) -> str:

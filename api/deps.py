@@ -15,6 +15,7 @@ from pydantic.json_schema import SkipJsonSchema
 from api.auth import Caller, InvalidToken
 from api.idempotency import MAX_KEY_LENGTH
 from api.lag import LagWatch
+from api.metrics import ApiMetrics
 from api.positions import ChirpAfter, decode_token
 from api.problems import Problem
 from api.recent_writes import recent_writes
@@ -44,6 +45,14 @@ async def get_lag_watch(request: Request) -> LagWatch:
 
 
 Lags = Annotated[LagWatch, Depends(get_lag_watch)]
+
+
+def get_metrics(request: Request) -> ApiMetrics:
+    metrics: ApiMetrics = request.app.state.metrics
+    return metrics
+
+
+Metrics = Annotated[ApiMetrics, Depends(get_metrics)]
 
 _bearer = HTTPBearer(auto_error=False)
 

@@ -7,8 +7,8 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from aiokafka import TopicPartition
 
@@ -43,6 +43,8 @@ class ServingLag:
 
     lags: dict[str, int]  # events of its topics the serving version has not applied
     missing: frozenset[str]  # serving versions with no positions while their topics hold events
+    applied: Mapping[str, Positions] = field(default_factory=dict)  # as measured
+    log_end: Mapping[str, int] = field(default_factory=dict)  # next offset by positions field
 
     @classmethod
     def of(
@@ -62,7 +64,7 @@ class ServingLag:
             lags[name] = lag(positions, ends)
             if not positions and any(ends.values()):
                 missing.add(name)
-        return cls(lags, frozenset(missing))
+        return cls(lags, frozenset(missing), applied, log_end)
 
     def reasons(self, max_lag_events: int) -> dict[str, str]:
         """Why each projection that keeps the API from being ready does so."""
@@ -104,9 +106,15 @@ class LagWatch:
     trip, and an idle process asks the broker nothing.
     """
 
-    def __init__(self, services: ApiServices, max_lag_events: int) -> None:
+    def __init__(
+        self,
+        services: ApiServices,
+        max_lag_events: int,
+        on_measured: Callable[[ServingLag], None] | None = None,
+    ) -> None:
         self.services = services
         self.max_lag_events = max_lag_events
+        self.on_measured = on_measured  # e.g. the metrics, told of every measurement
         self.not_ready: frozenset[str] = frozenset()
         self._measured_at = -math.inf
         self._measuring: asyncio.Task[ServingLag | None] | None = None
@@ -123,6 +131,8 @@ class LagWatch:
         measured = await asyncio.wait_for(measure_serving_lag(self.services), MEASURE_TIMEOUT_S)
         self.not_ready = frozenset(measured.reasons(self.max_lag_events))
         self._measured_at = time.monotonic()
+        if self.on_measured is not None:
+            self.on_measured(measured)
         return measured
 
     async def _measure_in_background(self) -> ServingLag | None:

@@ -7,6 +7,7 @@ no delivery timeout of its own, so a broker that stops answering would hold ever
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaProducer
@@ -31,11 +32,13 @@ class EventPublisher:
         topic_of: Callable[[str], str],
         *,
         ack_timeout_s: float = ACK_TIMEOUT_S,
+        on_acknowledged: Callable[[str, float], None] | None = None,
     ) -> None:
         self.producer = producer
         self.codec = codec
         self.topic_of = topic_of  # family -> topic name
         self.ack_timeout_s = ack_timeout_s
+        self.on_acknowledged = on_acknowledged  # (topic, seconds until acknowledged)
 
     async def publish(self, event: Event, *, correlation_id: str | None) -> Position:
         spec = spec_of(event)
@@ -47,8 +50,11 @@ class EventPublisher:
             key=spec.record_key(event),
             headers=envelope.headers(),
         )
+        started = time.perf_counter()
         try:
             metadata = await asyncio.wait_for(send, self.ack_timeout_s)
         except TimeoutError:
             raise KafkaTimeoutError(f"no acknowledgement within {self.ack_timeout_s}s") from None
+        if self.on_acknowledged is not None:
+            self.on_acknowledged(topic, time.perf_counter() - started)
         return Position(topic, metadata.partition, metadata.offset)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sys
 import urllib.error
@@ -18,6 +19,8 @@ from infra.wiring import sync_redis
 from streams.heartbeat import heartbeat_key
 
 PROBE_TIMEOUT_S = 1.0
+# prometheus_client's multiprocess mode: the directory every process of one API shares.
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
@@ -45,7 +48,17 @@ class WorkerProcess(LocalService):
         return [sys.executable, "-m", "infra.cli", "worker", "--data-dir", str(self.tables_dir)]
 
     def _environment(self) -> dict[str, str]:
-        return settings_environment(self.settings)
+        environment = settings_environment(self.settings)
+        if self.settings.worker_metrics_port:  # one /metrics port per worker of a deployment
+            port = self.settings.worker_metrics_port + self.index
+            environment["CHIRP_WORKER_METRICS_PORT"] = str(port)
+        return environment
+
+    @property
+    def metrics_url(self) -> str | None:
+        if not self.settings.worker_metrics_port:
+            return None
+        return f"http://127.0.0.1:{self.settings.worker_metrics_port + self.index}/metrics"
 
     def _answers(self) -> bool:
         pid = self.pid()
@@ -97,10 +110,18 @@ class ApiProcess(LocalService):
     def url(self) -> str:
         return f"http://{self.settings.api_host}:{self.settings.api_port}"
 
+    @property
+    def metrics_dir(self) -> Path:
+        """Where this API's processes (uvicorn workers) write their metrics for one another."""
+        return self.data_dir / f"{self.name}-metrics"
+
     def _ports(self) -> dict[int, str]:
         return {self.settings.api_port: "CHIRP_API_PORT"}
 
     def _prepare(self) -> list[str]:
+        # A previous run's files would add dead processes' counts to this run's.
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        self.metrics_dir.mkdir(parents=True)
         return [
             sys.executable,
             "-m",
@@ -121,7 +142,8 @@ class ApiProcess(LocalService):
         ]
 
     def _environment(self) -> dict[str, str]:
-        return settings_environment(self.settings)
+        # prometheus_client reads it when first imported: before the app is.
+        return {**settings_environment(self.settings), METRICS_DIR_VARIABLE: str(self.metrics_dir)}
 
     def _answers(self) -> bool:
         # Up once it answers /healthz (its lifespan connected to Kafka and Redis): /readyz is

@@ -310,14 +310,19 @@ def worker(
     import faust
     import mode.loop
 
+    from infra.metrics_server import serve_metrics
     from streams.app import create_app
+    from streams.metrics import WorkerMetrics
 
     mode.loop.use("uvloop")  # Faust's per-event asyncio machinery is much of a worker's CPU
-    config = worker_config(Settings())
+    settings = Settings()
+    config = worker_config(settings)
     if data_dir is not None:
         config = dataclasses.replace(config, data_dir=data_dir)
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    faust_app = create_app(config)
+    metrics = WorkerMetrics()
+    serve_metrics(metrics.registry, settings.api_host, settings.worker_metrics_port)
+    faust_app = create_app(config, metrics)
     faust.Worker(faust_app, loglevel=loglevel).execute_from_commandline()
 
 

@@ -135,6 +135,8 @@ class Settings(BaseSettings):
     trend_baseline_s: int = Field(3600, gt=0)  # the past a trend's score compares against
     projection_batch_size: int = 500
     projection_batch_within_s: float = 0.01
+    # The worker's Prometheus /metrics (the n-th worker of a deployment: this port + n); 0: none.
+    worker_metrics_port: int = Field(9464, ge=0, lt=65536)
 
     # HTTP API.
     api_host: str = "127.0.0.1"

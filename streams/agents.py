@@ -24,6 +24,7 @@ from projections.writer import Positions, ProjectionWriter
 from schemas import EventCodec, EventDecodeError
 from schemas.log import LoggedEvent, Position
 from streams.dead_letters import send_to_dead_letters
+from streams.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,10 @@ RESUME_CHECK_INTERVAL_S = 5.0
 
 
 async def decode_batch(
-    codec: EventCodec, events: Sequence[EventT], dead_letters: TopicT
+    codec: EventCodec,
+    events: Sequence[EventT],
+    dead_letters: TopicT,
+    metrics: WorkerMetrics | None = None,
 ) -> list[LoggedEvent]:
     batch: list[LoggedEvent] = []
     for event in events:
@@ -45,6 +49,8 @@ async def decode_batch(
             decoded = codec.decode(message.value)
         except EventDecodeError as error:
             await send_to_dead_letters(dead_letters, event, error)
+            if metrics is not None:
+                metrics.dead_letters.labels(message.topic).inc()
             batch.append(LoggedEvent(position, None))
         else:
             batch.append(LoggedEvent(position, decoded))
@@ -115,6 +121,20 @@ async def apply_until_done(writer: ProjectionWriter, batch: list[LoggedEvent]) -
             delay = min(delay * 2, MAX_RETRY_DELAY_S)
 
 
+def record_batch(
+    metrics: WorkerMetrics,
+    family: str,
+    projections: Sequence[Projection],
+    batch: list[LoggedEvent],
+    gaps: Positions,
+    started: float,
+) -> None:
+    metrics.batch_seconds.labels(family).observe(time.perf_counter() - started)
+    applied = sum(1 for event in batch if event.position.field not in gaps)
+    for projection in projections:
+        metrics.events_applied.labels(projection.name).inc(applied)
+
+
 def register_projection_agent(
     app: faust.App,
     *,
@@ -127,6 +147,7 @@ def register_projection_agent(
     batch_size: int,
     batch_within_s: float,
     after_batch: AfterBatch | None = None,
+    metrics: WorkerMetrics | None = None,
 ) -> None:
     rewinds = Rewinds()
 
@@ -136,8 +157,11 @@ def register_projection_agent(
         try:
             async for events in stream.take_events(batch_size, within=batch_within_s):
                 rewinds.arrived()
-                batch = await decode_batch(codec, events, dead_letters)
+                batch = await decode_batch(codec, events, dead_letters, metrics)
+                started = time.perf_counter()
                 gaps = await apply_until_done(writer, batch)
+                if metrics is not None:
+                    record_batch(metrics, family, projections, batch, gaps, started)
                 await rewinds.seek_back(app.consumer, gaps)
                 if after_batch is not None:
                     applied = [i for i, e in enumerate(batch) if e.position.field not in gaps]

@@ -18,6 +18,7 @@ from streams.follow_graph import (
     repartition_follows,
 )
 from streams.heartbeat import register_heartbeat
+from streams.metrics import WorkerMetrics
 from streams.topics import declare_topics
 
 
@@ -26,7 +27,7 @@ def rocksdb_table_options(config: WorkerConfig) -> dict[str, Any]:
     return {"block_cache_size": config.rocksdb_block_cache_bytes}
 
 
-def create_app(config: WorkerConfig) -> faust.App:
+def create_app(config: WorkerConfig, metrics: WorkerMetrics | None = None) -> faust.App:
     app = faust.App(
         config.worker_id,
         broker=f"kafka://{config.bootstrap_servers}",
@@ -69,6 +70,8 @@ def create_app(config: WorkerConfig) -> faust.App:
         batch_within_s=config.batch_within_s,
     )
     live_projections = all_projections(config.trend_windows, directory)
+    if metrics is not None:
+        metrics.count_deliveries_of(list(live_projections.values()))
     for family in TOPIC_FAMILIES:
         projections = projections_for_family(family, live_projections)
         if not projections:
@@ -86,6 +89,7 @@ def create_app(config: WorkerConfig) -> faust.App:
             after_batch=(
                 repartition_follows(topics.follows_by_followee) if family == "follows" else None
             ),
+            metrics=metrics,
         )
     register_heartbeat(app, config.redis_factory)
     return app

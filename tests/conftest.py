@@ -55,7 +55,7 @@ SESSION_RATE_LIMITS = {
 @pytest.fixture(scope="session")
 def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings for the test session: private ports and data directory, 4 partitions."""
-    kafka_port, controller_port, redis_port, api_port = free_ports(4)
+    kafka_port, controller_port, redis_port, api_port, metrics_port = free_ports(5)
     return Settings(
         _env_file=None,  # a developer's .env must not leak into the tests
         environment="test",
@@ -77,6 +77,7 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         # Every test talks from 127.0.0.1, often as one user: limits no test reaches (the
         # rate-limit tests start APIs of their own with tight ones).
         **SESSION_RATE_LIMITS,
+        worker_metrics_port=metrics_port,
     )
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from api import contract
-from api.deps import CurrentUser, Freshness, Paging, Services, reads
+from api.deps import CurrentUser, Freshness, Metrics, Paging, Services, reads
 from api.hydration import (
     HYDRATION_PROJECTIONS,
     TweetSources,
@@ -33,6 +33,7 @@ async def home(
     services: Services,
     paging: Paging,
     freshness: Annotated[Freshness, Depends(reads(*HOME_PROJECTIONS))],
+    metrics: Metrics,
 ) -> Response:
     """Your home timeline: entries pushed to you, merged with celebrities' latest at read time."""
     spaces = await services.read_models.namespaces(*HOME_PROJECTIONS)
@@ -44,7 +45,13 @@ async def home(
 
     async def fetch(before: int | None, count: int) -> list[TimelineEntry]:
         return await read_home(
-            redis, sources, caller.user_id, before=before, count=count, options=options
+            redis,
+            sources,
+            caller.user_id,
+            before=before,
+            count=count,
+            options=options,
+            on_read=metrics.observe_home_read,
         )
 
     async def resolve(entries: list[TimelineEntry]) -> dict[int, JsonObject]:

@@ -81,6 +81,7 @@ class HomeTimelinesProjection:
         self.directory = directory or NoFollowers()
         self.cap = cap
         self.shards = shards
+        self.deliveries = 0  # entries pushed to timelines by this process (read by metrics)
 
     def pushes(self, events: Sequence[Event], keys: Namespace) -> list[ScriptCall]:
         """The batch's fan-out, grouped by the recipients' shard: one call per shard and kind
@@ -93,7 +94,9 @@ class HomeTimelinesProjection:
                 case TweetPosted():
                     author = event.author_id
                     member = TimelineEntry.tweet(event.tweet_id, author).member
-                    for recipient in self._recipients(author):
+                    recipients = self._recipients(author)
+                    self.deliveries += len(recipients)
+                    for recipient in recipients:
                         script_keys, args = tweets[home.shard_of(recipient)]
                         script_keys.append(home.home(recipient))
                         args.append(member)
@@ -101,7 +104,9 @@ class HomeTimelinesProjection:
                     author = event.user_id
                     entry = TimelineEntry(event.retweet_id, event.tweet_id, author, 0)
                     own = TimelineEntry.own_prefix(event.tweet_id)
-                    for recipient in self._recipients(author):
+                    recipients = self._recipients(author)
+                    self.deliveries += len(recipients)
+                    for recipient in recipients:
                         script_keys, args = retweets[home.shard_of(recipient)]
                         script_keys += [home.home(recipient), home.orig(recipient)]
                         args += [entry.member, entry.original_id, own]

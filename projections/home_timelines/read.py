@@ -8,6 +8,7 @@ unless a follow is in flight. The result is entries, ready for hydration.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,8 +51,12 @@ async def read_home(
     before: int | None,
     count: int,
     options: HomeReadOptions,
+    on_read: Callable[[bool], None] | None = None,
 ) -> list[TimelineEntry]:
-    """Up to `count` entries older than `before`, newest first, each original once."""
+    """Up to `count` entries older than `before`, newest first, each original once.
+
+    `on_read` is told whether the timeline had to be rebuilt (missing) or was stored (a hit).
+    """
     home = HomeKeys(sources.home, options.shards)
     stored, members, celebrity_ids, holds = await _PAGE.run(
         redis,
@@ -59,6 +64,8 @@ async def read_home(
         [options.inactive_s, before_bound(before), count],
     )
     celebrities = [int(c) for c in celebrity_ids]
+    if on_read is not None:
+        on_read(not stored)
     if stored:
         entries = [TimelineEntry.parse(m) for m in members]
         if celebrities:
