@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from redis import Redis
 
@@ -18,15 +19,24 @@ from tests.support.client import Account, ChirpClient
 from tests.support.read_models import serving_namespace
 from tests.support.redis_snapshot import snapshot
 from tests.support.replay import run_replay
+from tests.support.waiting import wait_for
 
 UNKNOWN_TWEET = "123456789012345"
 
 
 def bookmarked(client: ChirpClient, account: Account, **params: Any) -> dict[str, Any]:
-    response = client.get("/v1/bookmarks", params=params, headers=account.auth)
-    assert response.status_code == 200, response.text
-    assert "Chirp-Stale" not in response.headers
-    body: dict[str, Any] = response.json()
+    """A page that has applied every write of this client (asked again while stale)."""
+
+    def fresh() -> httpx.Response | None:
+        response = client.get("/v1/bookmarks", params=params, headers=account.auth)
+        assert response.status_code == 200, response.text
+        return None if "Chirp-Stale" in response.headers else response
+
+    answer = wait_for(fresh, timeout_s=30, what="fresh bookmarks")
+
+    assert answer is not None
+
+    body: dict[str, Any] = answer.json()
     return body
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
 from redis import Redis
 
@@ -17,13 +18,20 @@ from tests.support.client import Account, ChirpClient
 from tests.support.read_models import serving_namespace
 from tests.support.redis_snapshot import snapshot
 from tests.support.replay import run_replay
+from tests.support.waiting import wait_for
 
 
 def suggested(client: ChirpClient, account: Account, **params: Any) -> list[dict[str, Any]]:
-    response = client.get("/v1/suggestions", params=params, headers=account.auth)
-    assert response.status_code == 200, response.text
-    assert "Chirp-Stale" not in response.headers
-    body = response.json()
+    def fresh() -> httpx.Response | None:
+        response = client.get("/v1/suggestions", params=params, headers=account.auth)
+        assert response.status_code == 200, response.text
+        return None if "Chirp-Stale" in response.headers else response
+
+    answer = wait_for(fresh, timeout_s=30, what="fresh suggestions")
+
+    assert answer is not None
+
+    body = answer.json()
     assert body["next_cursor"] is None
     data: list[dict[str, Any]] = body["data"]
     return data
