@@ -14,6 +14,7 @@ from api.auth import Passwords, TokenIssuer
 from api.body_limit import BodySizeLimit
 from api.config import ApiConfig
 from api.contract import install_problem_schema
+from api.correlation import CorrelationIds
 from api.idempotency import IdempotencyKeys
 from api.lag import LagWatch
 from api.metrics import ApiMetrics, RequestMetrics
@@ -144,6 +145,8 @@ def create_app(config: ApiConfig) -> FastAPI:
         tokens_of=lambda scope: scope["app"].state.services.tokens,
     )
     app.add_middleware(RequestMetrics)  # times every answer, 429s included
+    # Outermost of all: the correlation id is set before anything else runs or logs.
+    app.add_middleware(CorrelationIds)
     install_problem_handlers(app)
     install_problem_schema(app)
     routers = (

@@ -14,12 +14,15 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from infra.app_processes import METRICS_DIR_VARIABLE
+from infra.logs import configure_logging
 from infra.settings import Settings
 from infra.wiring import api_config
 
 
 def create() -> FastAPI:
-    config = api_config(Settings())
+    settings = Settings()
+    configure_logging("api", settings.log_level)
+    config = api_config(settings)
     multiprocess_dir = os.environ.get(METRICS_DIR_VARIABLE)
     if multiprocess_dir:
         config = dataclasses.replace(config, metrics_multiprocess_dir=Path(multiprocess_dir))

@@ -40,6 +40,7 @@ from infra.local_services import (
     RedisServer,
     ServiceStartError,
 )
+from infra.logs import configure_logging, logging_dict
 from infra.multi_node import MultiNodeTopology, ensure_cluster_topics
 from infra.replay import projection_statuses, replay
 from infra.settings import Settings
@@ -323,7 +324,9 @@ def worker(
     metrics = WorkerMetrics()
     serve_metrics(metrics.registry, settings.api_host, settings.worker_metrics_port)
     faust_app = create_app(config, metrics)
-    faust.Worker(faust_app, loglevel=loglevel).execute_from_commandline()
+    faust.Worker(
+        faust_app, loglevel=loglevel, logging_config=logging_dict("worker", loglevel.upper())
+    ).execute_from_commandline()
 
 
 @app.command()
@@ -332,7 +335,7 @@ def indexer() -> None:
     process that writes the tweet search index."""
     from infra.indexer import Indexer
 
-    logging.getLogger("infra.indexer").setLevel(logging.INFO)
+    configure_logging("indexer", Settings().log_level)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
@@ -358,9 +361,7 @@ def api() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging("cli", logging.WARNING)
     app()
 
 

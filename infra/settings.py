@@ -149,6 +149,8 @@ class Settings(BaseSettings):
     # refused as a decompression bomb), and where the filesystem object store keeps them.
     media_max_bytes: int = Field(16 * 1024 * 1024, gt=0)
     media_max_pixels: int = Field(40_000_000, gt=0)
+    # Chirp's own log lines at this level and above (JSON on stderr; libraries at WARNING).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Live streams: an idle connection gets a comment line this often (proxies close silent ones).
     stream_heartbeat_s: float = Field(15.0, gt=0)
     media_dir: Path | None = None  # defaults to var_dir / "media"

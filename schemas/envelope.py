@@ -9,6 +9,7 @@ id, occurred-at (Unix ms) and a correlation id tying the event to the request th
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 HEADER_EVENT_TYPE = "chirp-event-type"
@@ -17,6 +18,10 @@ HEADER_OCCURRED_AT = "chirp-occurred-at"
 HEADER_CORRELATION_ID = "chirp-correlation-id"
 
 Headers = list[tuple[str, bytes]]
+
+CORRELATION_ID: ContextVar[str | None] = ContextVar("chirp_correlation_id", default=None)
+"""The correlation id of the work under way: the API sets it per request, the worker per event;
+events produced meanwhile carry it, and log lines show it."""
 
 
 def record_key(aggregate_id: int) -> bytes:
@@ -36,7 +41,7 @@ class Envelope:
             event_type=event_type,
             event_id=uuid.uuid4().hex,
             occurred_at_ms=occurred_at_ms,
-            correlation_id=correlation_id or uuid.uuid4().hex,
+            correlation_id=correlation_id or CORRELATION_ID.get() or uuid.uuid4().hex,
         )
 
     def headers(self) -> Headers:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
 import faust
 from aiokafka.errors import IllegalStateError
@@ -22,6 +22,7 @@ from projections.base import Projection
 from projections.redis_client import RedisFactory
 from projections.writer import Positions, ProjectionWriter
 from schemas import EventCodec, EventDecodeError
+from schemas.envelope import HEADER_CORRELATION_ID
 from schemas.log import LoggedEvent, Position
 from streams.dead_letters import send_to_dead_letters
 from streams.metrics import WorkerMetrics
@@ -121,6 +122,49 @@ async def apply_until_done(writer: ProjectionWriter, batch: list[LoggedEvent]) -
             delay = min(delay * 2, MAX_RETRY_DELAY_S)
 
 
+MAX_LOGGED_CORRELATION_IDS = 50
+
+
+def correlation_id_of(event: EventT) -> str | None:
+    headers = event.message.headers or ()
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    for name, value in pairs:
+        if name == HEADER_CORRELATION_ID:
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return None
+
+
+def log_batch(family: str, events: Sequence[EventT], gaps: Positions, started: float) -> None:
+    """One line per applied batch naming the requests it came from (their correlation ids),
+    and at debug level one line per event."""
+    applied = [e for e in events if position_field(e) not in gaps]
+    if not applied or not log.isEnabledFor(logging.INFO):
+        return
+    ids = [correlation_id_of(event) for event in applied]
+    if log.isEnabledFor(logging.DEBUG):
+        for event, correlation_id in zip(applied, ids, strict=True):
+            log.debug(
+                "event applied",
+                extra={"correlation_id": correlation_id, "position": position_field(event)},
+            )
+    unique = list(dict.fromkeys(i for i in ids if i is not None))
+    log.info(
+        "batch applied",
+        extra={
+            "family": family,
+            "events": len(applied),
+            "held_back": len(events) - len(applied),
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "correlation_ids": unique[:MAX_LOGGED_CORRELATION_IDS],
+        },
+    )
+
+
+def position_field(event: EventT) -> str:
+    message = event.message
+    return Position(message.topic, message.partition, message.offset).field
+
+
 def record_batch(
     metrics: WorkerMetrics,
     family: str,
@@ -162,6 +206,7 @@ def register_projection_agent(
                 gaps = await apply_until_done(writer, batch)
                 if metrics is not None:
                     record_batch(metrics, family, projections, batch, gaps, started)
+                log_batch(family, events, gaps, started)
                 await rewinds.seek_back(app.consumer, gaps)
                 if after_batch is not None:
                     applied = [i for i, e in enumerate(batch) if e.position.field not in gaps]

@@ -26,6 +26,7 @@ from rich.table import Table
 
 from infra.analytics.query import QueryError, QueryResult, TableReadError, query
 from infra.analytics.sink import AnalyticsSink, SinkError, status_file_writer
+from infra.logs import configure_logging
 from infra.settings import Settings
 
 analytics_app = typer.Typer(
@@ -83,9 +84,7 @@ def sink(
 ) -> None:
     """Write every event into its Iceberg table until SIGTERM or Ctrl-C (then flush and exit)."""
     settings = _load_settings()
-    logging.getLogger("infra.analytics").setLevel(loglevel.upper())
-    if not logging.getLogger().handlers:
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging("sink", loglevel.upper())
     if not settings.analytics.enabled:
         errors.print("analytics sink disabled (CHIRP_ANALYTICS_ENABLED=false); nothing to do")
         return
@@ -156,9 +155,7 @@ def _csv_cell(value: Any) -> Any:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging("cli", logging.WARNING)
     analytics_app()
 
 
