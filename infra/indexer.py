@@ -36,6 +36,7 @@ POLL_TIMEOUT_S = 0.05
 POLL_RECORDS = 2000
 POINTER_CHECK_EVERY_S = 0.2
 LOCK_RETRY_S = 0.2
+RETRY_S = 1.0
 METADATA_TIMEOUT_S = 30.0
 REPLAY_BATCH = 10_000
 REPLAY_COMMIT_EVERY = 50_000  # records between the rebuild's intermediate commits
@@ -76,6 +77,9 @@ class Indexer:
             log.info("indexing %s into version %s from %s", self.topic, version, writer.positions)
             try:
                 self._follow(writer, version, stop)
+            except KafkaException as error:  # resume from the committed positions
+                log.warning("reading %s failed (%s); resuming in %ss", self.topic, error, RETRY_S)
+                stop.wait(RETRY_S)
             finally:
                 writer.close()
 

@@ -38,6 +38,7 @@ _VERSION_DIR = re.compile(r"^v([0-9]+)$")
 MAX_TOKEN_CHARS = 40  # tantivy's en_stem drops longer tokens
 WRITER_HEAP_BYTES = 32_000_000
 MAX_POSITIONS = 100_000  # position documents: one per partition
+MAX_RANK = 10_000  # relevance pages go this deep, no further
 
 KIND_TWEET = "tweet"
 KIND_POSITION = "position"
@@ -302,6 +303,8 @@ class TweetIndexReader:
             ids = [int(key) for key, _ in result.hits]
             return [Hit(rank, tweet_id) for rank, tweet_id in enumerate(ids, start=1)]
         skip = after or 0
+        if skip + limit > MAX_RANK:  # the engine keeps offset + limit hits in memory
+            return []
         result = searcher.search(engine_query, limit, count=False, offset=skip)
         addresses = [address for _, address in result.hits]
         ids = [int(value or 0) for value in searcher.fast_field_values("tweet_id", addresses)]

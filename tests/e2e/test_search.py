@@ -155,6 +155,25 @@ def test_bad_input_is_a_problem_not_a_crash(
     assert response.json()["status"] == 422
 
 
+@pytest.mark.parametrize(
+    ("sort", "found_after"),
+    [
+        # recent: the cursor is a tweet id (older ones follow); relevance: a rank.
+        ("recent", {"0": 0, "1": 0, "9999999999999999999": 1}),
+        ("relevance", {"0": 1, "1": 0, "9999999999999999999": 0}),
+    ],
+)
+def test_any_well_formed_cursor_pages_even_far_past_the_end(
+    client: ChirpClient, sort: str, found_after: dict[str, int]
+) -> None:
+    ada = client.register()
+    topic = word()
+    client.tweet(ada, f"{topic} deep")
+    for cursor, found in found_after.items():
+        page = search(client, topic, sort=sort, cursor=cursor)
+        assert (len(page["data"]), page["next_cursor"]) == (found, None), cursor
+
+
 def test_a_bad_position_token_is_a_400(client: ChirpClient) -> None:
     response = client.http.get(
         "/v1/search/tweets", params={"q": "ok"}, headers={"Chirp-After": "nonsense"}
