@@ -35,6 +35,7 @@ setup: $(INSTALL_STAMP) $(JARS_STAMP)
 	@$(BOOTSTRAP) java
 	@$(BOOTSTRAP) redis
 	@$(BOOTSTRAP) libmagic
+	@$(BOOTSTRAP) promtool
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || \

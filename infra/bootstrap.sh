@@ -71,10 +71,24 @@ ensure_libmagic() {
     apt_install_without_starting_services libmagic1
 }
 
+# promtool (Debian's prometheus package) checks and unit-tests the alert rules in `make test`.
+# Installed without starting the Prometheus server it comes with.
+ensure_promtool() {
+    command -v promtool >/dev/null && return 0
+    [[ "$(id -u)" == 0 ]] ||
+        die "promtool not found: install it (sudo apt-get install prometheus), then run make setup again"
+    command -v apt-get >/dev/null ||
+        die "promtool not found and there is no apt-get: install Prometheus's promtool"
+    echo "installing prometheus (for promtool) from Debian's packages"
+    apt_install_without_starting_services prometheus
+    command -v promtool >/dev/null || die "promtool still not on PATH after apt-get install"
+}
+
 case "${1:-}" in
     java) require_java ;;
     mvn) require_mvn ;;
     redis) ensure_redis_server ;;
     libmagic) ensure_libmagic ;;
-    *) die "usage: $0 java|mvn|redis|libmagic" ;;
+    promtool) ensure_promtool ;;
+    *) die "usage: $0 java|mvn|redis|libmagic|promtool" ;;
 esac
