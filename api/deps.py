@@ -21,6 +21,7 @@ from api.problems import Problem
 from api.recent_writes import recent_writes
 from api.services import ApiServices
 from api.use_cases.handlers import UseCases
+from projections.users import is_erased
 
 
 def get_services(request: Request) -> ApiServices:
@@ -80,14 +81,19 @@ def bearer_token(request: Request, services: Services) -> BearerToken:
 Bearer = Annotated[BearerToken, Depends(bearer_token)]
 
 
-def current_user(
+async def current_user(
     bearer: Bearer,
+    services: Services,
     # Declares the bearer scheme in the OpenAPI document; `bearer` is what is checked.
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
+    challenge = {"WWW-Authenticate": "Bearer"}
     if bearer.caller is None:
-        challenge = {"WWW-Authenticate": "Bearer"}
         raise Problem(401, bearer.refusal, title="Unauthorized", headers=challenge)
+    # A token outlives its account: an erased account's tokens name nobody (one EXISTS).
+    users = (await services.read_models.namespaces("users"))["users"]
+    if await is_erased(services.redis, users, bearer.caller.user_id):
+        raise Problem(401, "the account was erased", title="Unauthorized", headers=challenge)
     return bearer.caller
 
 

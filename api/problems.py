@@ -22,6 +22,7 @@ from api.use_cases.errors import (
     ListNotFound,
     MediaNotAccepted,
     MediaUnusable,
+    PasswordMismatch,
     ReadModelBehind,
     Refused,
     TweetNotFound,
@@ -42,6 +43,7 @@ REFUSALS: dict[type[Refused], tuple[int, str, dict[str, str] | None]] = {
     HandleTaken: (409, "Handle taken", None),
     ReadModelBehind: (503, "Service unavailable", {"Retry-After": "1"}),
     WrongCredentials: (401, "Unauthorized", {"WWW-Authenticate": "Bearer"}),
+    PasswordMismatch: (403, "Password mismatch", None),
     MediaNotAccepted: (415, "Unsupported media type", None),
     MediaUnusable: (422, "Unusable media", None),
 }

@@ -198,6 +198,23 @@ class BookmarkRemoved:
     removed_at_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class AccountErased:
+    """`user_id`'s account was erased at its own request. Produced after the take-backs of
+    everything it did in other aggregates (tweets deleted, retweets undone, likes taken back,
+    follows both ways undone); read models drop what they keep of the account itself. Carries
+    counts of what was taken back, never personal data: it is also the erasure's lineage."""
+
+    user_id: int
+    erased_at_ms: int
+    tweets_deleted: int = 0
+    retweets_undone: int = 0
+    likes_removed: int = 0
+    follows_removed: int = 0
+    media_removed: int = 0
+    media_ids: tuple[int, ...] = field(default_factory=tuple)  # uploads whose bytes go
+
+
 Event = (
     UserRegistered
     | TweetPosted
@@ -217,6 +234,7 @@ Event = (
     | ListMemberRemoved
     | TweetBookmarked
     | BookmarkRemoved
+    | AccountErased
 )
 EVENT_TYPES: tuple[type[Event], ...] = get_args(Event)
 """Every event class, in the order of the `Event` union."""

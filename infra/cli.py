@@ -30,6 +30,7 @@ from infra.analytics.cli import analytics_app
 from infra.analytics.process import AnalyticsSinkProcess
 from infra.app_processes import ApiProcess, IndexerProcess, WorkerProcess
 from infra.dead_letters_cli import dlq_app
+from infra.erasures import erasures_command
 from infra.indexer import SEARCH_INDEX, replay_search
 from infra.local_services import (
     KafkaBroker,
@@ -52,6 +53,7 @@ from streams.heartbeat import HEARTBEAT_PREFIX
 app = typer.Typer(help="Chirp: an event-sourced social backend.", no_args_is_help=True)
 app.add_typer(analytics_app, name="analytics", help="The Iceberg sink and SQL over it.")
 app.add_typer(dlq_app, name="dlq", help="Dead letters: list, show and replay them.")
+app.command(name="erasures")(erasures_command)
 console = Console()
 errors = Console(stderr=True)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -37,6 +38,19 @@ class FileSystemStore:
             return await asyncio.to_thread(path.read_bytes)
         except FileNotFoundError:
             return None
+
+    async def delete_under(self, prefix: str) -> None:
+        await asyncio.to_thread(self._delete_under, prefix)
+
+    def _delete_under(self, prefix: str) -> None:
+        # Keys are `{media id}/{variant}`: a prefix ending in `/` is one directory.
+        directory = self._path(prefix.rstrip("/"))
+        if prefix.endswith("/") and directory != self.root.resolve():
+            shutil.rmtree(directory, ignore_errors=True)
+            return
+        for path in directory.parent.glob(directory.name + "*"):
+            if path.is_file():
+                path.unlink(missing_ok=True)
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
@@ -72,6 +86,16 @@ class S3Store:
 
     async def get(self, key: str) -> bytes | None:
         return await asyncio.to_thread(self._get, key)
+
+    async def delete_under(self, prefix: str) -> None:
+        await asyncio.to_thread(self._delete_under, prefix)
+
+    def _delete_under(self, prefix: str) -> None:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            objects = [{"Key": found["Key"]} for found in page.get("Contents", [])]
+            if objects:
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects})
 
     def _get(self, key: str) -> bytes | None:
         try:

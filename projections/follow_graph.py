@@ -204,3 +204,14 @@ async def _followed_and_counts(
         for member, score in zip(members, scores, strict=True)
     }
     return followed, counts
+
+
+async def whole_graph_of(
+    redis: RedisClient, keys: Namespace, user_id: int
+) -> tuple[list[int], list[int]]:
+    """(everyone the user follows, everyone who follows the user): an erasure undoes both."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.zrange(following_key(keys, user_id), 0, -1)
+        pipe.zrange(followers_key(keys, user_id), 0, -1)
+        following, followers = await pipe.execute()
+    return [int(member) for member in following], [int(member) for member in followers]

@@ -1,8 +1,10 @@
 """Likes: who liked each tweet. Sorted-set adds and removes are idempotent, so the count
 (the set's size) is exact under duplicate requests, retries, replays and crashes.
 
-Keys (under `chirp:likes:v{n}:`, hash-tagged by tweet): `likers:{tweet id}` -> sorted set of
-user ids (score 0).
+Keys (under `chirp:likes:v{n}:`): `likers:{tweet id}` -> sorted set of user ids (score 0),
+hash-tagged by tweet; `liked:{user id}` -> sorted set of the tweet ids the user likes (score 0,
+hash-tagged by user), what an account erasure takes back. One tweet's likes and unlikes share a
+partition, so both sets see them in order.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ def likers_key(keys: Namespace, tweet_id: int) -> str:
     return keys.of("likers", tweet_id)
 
 
+def liked_key(keys: Namespace, user_id: int) -> str:
+    return keys.of("liked", user_id)
+
+
 class LikesProjection:
     name: ClassVar[str] = "likes"
     topic_families: ClassVar[tuple[str, ...]] = ("likes",)
@@ -31,8 +37,10 @@ class LikesProjection:
         match event:
             case TweetLiked():
                 tx.zadd(likers_key(keys, event.tweet_id), {sortable_id(event.user_id): 0})
+                tx.zadd(liked_key(keys, event.user_id), {sortable_id(event.tweet_id): 0})
             case TweetUnliked():
                 tx.zrem(likers_key(keys, event.tweet_id), sortable_id(event.user_id))
+                tx.zrem(liked_key(keys, event.user_id), sortable_id(event.tweet_id))
 
 
 async def like_counts(redis: RedisClient, keys: Namespace, tweet_ids: list[int]) -> list[int]:
@@ -40,3 +48,9 @@ async def like_counts(redis: RedisClient, keys: Namespace, tweet_ids: list[int])
         for tweet_id in tweet_ids:
             pipe.zcard(likers_key(keys, tweet_id))
         return [int(count) for count in await pipe.execute()]
+
+
+async def liked_by(redis: RedisClient, keys: Namespace, user_id: int) -> list[int]:
+    """Every tweet id the user likes (an erasure takes them all back)."""
+    members = await redis.zrangebylex(liked_key(keys, user_id), "-", "+")
+    return [int(member) for member in members]

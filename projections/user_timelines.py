@@ -86,3 +86,15 @@ async def timeline_entries(
 
 async def tweet_count(redis: RedisClient, keys: Namespace, user_id: int) -> int:
     return int(await redis.zcard(posts_key(keys, user_id)))
+
+
+async def own_tweet_ids(redis: RedisClient, keys: Namespace, user_id: int) -> list[int]:
+    """Every live tweet of the user (an erasure deletes them all)."""
+    members = await redis.zrangebylex(posts_key(keys, user_id), "-", "+")
+    return [int(member) for member in members]
+
+
+async def retweeted_originals(redis: RedisClient, keys: Namespace, user_id: int) -> list[int]:
+    """The original tweets the user's standing retweets are of (an erasure undoes them)."""
+    originals = await redis.hkeys(keys.of("retweets", user_id))
+    return sorted(int(original) for original in originals)

@@ -5,7 +5,14 @@ registered_at_ms), `handle:{lower handle}` -> id, `password:{id}` -> argon2 hash
 The password hash lives in its own key so that a profile read can never leak it.
 `{names}:prefix` is the user search index: one sorted set, every score 0, members
 `{name}\0{id}` for the lower-cased handle and each case-folded word of the display name, so
-`ZRANGEBYLEX` finds the users whose handle or a display-name word starts with a prefix.
+`ZRANGEBYLEX` finds the users whose handle or a display-name word starts with a prefix;
+`{names}:of:{id}` (same slot) is the set of members a user was indexed under.
+
+An erased account (`AccountErased`, after its registration on the same partition) loses its
+profile, password hash and index entries, and gets `erased:{id}`: its id is refused as a
+token's subject and looked up as nobody. Its handle key stays, pointing at the erased id, so
+the handle is never registered again (a handle is claimed once: nobody can take over links to
+an erased account).
 """
 
 from __future__ import annotations
@@ -13,9 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from domain.events import Event, UserRegistered
+from domain.events import AccountErased, Event, UserRegistered
 from domain.text import handle_key
 from projections.base import Namespace, as_text
+from projections.lua import LuaScript
 
 if TYPE_CHECKING:
     from redis.asyncio.client import Pipeline
@@ -39,8 +47,20 @@ def handle_index_key(keys: Namespace, handle: str) -> str:
     return keys.of("handle", handle_key(handle))
 
 
+# KEYS: prefix index, the user's indexed members (the names slot)
+_FORGET_NAMES = LuaScript("projections.scripts", "user_names_forget.lua")
+
+
 def name_index_key(keys: Namespace) -> str:
     return keys.in_slot("names", "prefix")
+
+
+def indexed_names_key(keys: Namespace, user_id: int) -> str:
+    return keys.in_slot("names", "of", user_id)
+
+
+def erased_key(keys: Namespace, user_id: int) -> str:
+    return keys.of("erased", user_id)
 
 
 def searchable_names(handle: str, display_name: str) -> set[str]:
@@ -71,12 +91,25 @@ class UsersProjection:
             tx.set(handle_index_key(keys, event.handle), event.user_id)
             tx.set(keys.of("password", event.user_id), event.password_hash)
             names = searchable_names(event.handle, event.display_name)
-            tx.zadd(name_index_key(keys), {f"{name}\0{event.user_id}": 0 for name in names})
+            members = [f"{name}\0{event.user_id}" for name in sorted(names)]
+            tx.zadd(name_index_key(keys), dict.fromkeys(members, 0))
+            tx.sadd(indexed_names_key(keys, event.user_id), *members)
+        elif isinstance(event, AccountErased):
+            tx.set(erased_key(keys, event.user_id), event.erased_at_ms)
+            tx.delete(profile_key(keys, event.user_id), keys.of("password", event.user_id))
+            _FORGET_NAMES.queue(
+                tx, [name_index_key(keys), indexed_names_key(keys, event.user_id)], []
+            )
 
 
 async def user_id_for_handle(redis: RedisClient, keys: Namespace, handle: str) -> int | None:
+    """The id of the user registered under a handle; None if nobody is, or if the account was
+    erased (its handle stays reserved: the handle key still names the erased id)."""
     raw = await redis.get(handle_index_key(keys, handle))
-    return int(raw) if raw is not None else None
+    if raw is None:
+        return None
+    user_id = int(raw)
+    return None if await is_erased(redis, keys, user_id) else user_id
 
 
 def profile_from_hash(raw: dict[bytes, bytes]) -> UserProfile | None:
@@ -127,3 +160,7 @@ async def users_by_name_prefix(
         name, _, user_id = as_text(member).rpartition("\0")
         entries.append((name, int(user_id)))
     return entries
+
+
+async def is_erased(redis: RedisClient, keys: Namespace, user_id: int) -> bool:
+    return bool(await redis.exists(erased_key(keys, user_id)))

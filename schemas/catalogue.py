@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from domain.commands import GeoPoint
 from domain.events import (
+    AccountErased,
     BookmarkRemoved,
     Event,
     ListCreated,
@@ -142,6 +143,12 @@ CATALOGUE: tuple[EventSpec[Any], ...] = (
         "users",
         key_of=lambda e: e.user_id,
         avro_names={"last_seen_at_ms": "last_seen_at", "read_at_ms": "read_at"},
+    ),
+    EventSpec(
+        AccountErased,
+        "users",
+        key_of=lambda e: e.user_id,
+        avro_names={"erased_at_ms": "erased_at"},
     ),
     # Lists and bookmarks are keyed by their owner: one user's collections stay in order.
     EventSpec(

@@ -82,6 +82,8 @@ class UsersReadModel:
         return await caught_up_with_log(self.services, "users", wait_s)
 
     async def user_id(self, handle: str) -> int | None:
+        """The id behind a handle; None for an erased account (its handle stays reserved by
+        its claim, so registering it again is refused as taken)."""
         users = (await self.read_models.namespaces("users"))["users"]
         return await user_id_for_handle(self.redis, users, handle)
 

@@ -46,6 +46,13 @@ class ReadModelBehind(Refused):
         self.projection = projection
 
 
+class PasswordMismatch(Refused):
+    """An authenticated request that must confirm the account's password gave another one."""
+
+    def __init__(self) -> None:
+        super().__init__("the password does not match this account")
+
+
 class WrongCredentials(Refused):
     """No such handle, or the password does not match it (the client is not told which)."""
 

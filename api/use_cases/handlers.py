@@ -62,7 +62,12 @@ EventT = TypeVar("EventT", bound=Event)
 
 def media_object_key(media_id: int, variant: str) -> str:
     """Where one rendition of an upload lives in the object store."""
-    return f"{media_id}/{variant}"
+    return f"{media_object_prefix(media_id)}{variant}"
+
+
+def media_object_prefix(media_id: int) -> str:
+    """What the object keys of every rendition of an upload start with."""
+    return f"{media_id}/"
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,6 +123,10 @@ class MediaStore(Protocol):
 
     async def get(self, key: str) -> bytes | None: ...
 
+    async def delete_under(self, prefix: str) -> None:
+        """Delete every object whose key starts with `prefix` (an erased account's uploads);
+        deleting what is not there is no error."""
+
 
 @dataclass(frozen=True, slots=True)
 class Upload:

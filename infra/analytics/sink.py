@@ -42,8 +42,10 @@ from kafka.errors import KafkaError
 from pyiceberg.exceptions import CommitFailedException
 from pyiceberg.table import Table
 
+from domain.events import AccountErased
 from infra.analytics.batch import ConsumedPositions, PendingBatch
 from infra.analytics.catalog import analytic_tables, ensure_tables, open_catalog
+from infra.analytics.erasure import ERASURE_TABLE, delete_rows_of, erased_ids, without_erased
 from infra.analytics.offsets import (
     TopicPartitionKey,
     offset_updates,
@@ -207,6 +209,8 @@ class AnalyticsSink:
         self.assignment = _Assignment()
         self.positions = ConsumedPositions()
         self._batch = PendingBatch()
+        self.erased: set[int] = set()  # accounts erased so far: their rows are never appended
+        self._erasures: set[int] = set()  # erased in the batch being filled
         self._consumer: Any = None
         self._writer: IcebergWriter | None = None
 
@@ -218,6 +222,7 @@ class AnalyticsSink:
         self._writer = IcebergWriter(
             ensure_tables(catalog, self.specs.values()), self.analytics.group_id
         )
+        self.erased = erased_ids(self._writer.tables[ERASURE_TABLE])
         self._consumer = self._connect()
         started = time.monotonic()
         try:
@@ -320,6 +325,8 @@ class AnalyticsSink:
                 continue
             spec = self.specs_by_type[type(event)]
             batch.add_row(spec.name, spec.row(event, record_meta(record)))
+            if isinstance(event, AccountErased):
+                self._erasures.add(event.user_id)
 
     def _batch_is_due(self) -> bool:
         batch = self._batch
@@ -330,11 +337,18 @@ class AnalyticsSink:
 
     def _flush(self) -> None:
         batch, self._batch = self._batch, PendingBatch()
+        erasures, self._erasures = self._erasures, set()
         if batch.is_empty():
             return
         assert self._writer is not None
         started = time.monotonic()
+        # An erased account's rows are not appended (its take-backs may come after the
+        # erasure), and what earlier batches appended of it is deleted before the batch is
+        # acknowledged: a crash in between deletes again when the batch comes back.
+        self.erased |= erasures
+        batch.rows = without_erased(batch.rows, self.erased)
         appended, duplicates = self._writer.commit(batch, self.specs)
+        delete_rows_of(self._writer.tables, erasures)
         iceberg_s = time.monotonic() - started
         self._commit_kafka(batch.next_offsets)
         self.stats.records += batch.records

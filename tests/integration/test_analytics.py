@@ -21,7 +21,7 @@ import time
 import uuid
 from collections import Counter
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from pyiceberg.schema import Schema
 
 from domain.commands import GeoPoint
 from domain.events import (
+    AccountErased,
     Event,
     RetweetUndone,
     TweetDeleted,
@@ -44,6 +45,7 @@ from domain.events import (
 )
 from infra.analytics.batch import PendingBatch
 from infra.analytics.catalog import analytic_tables, ensure_tables, open_catalog
+from infra.analytics.erasure import concerns
 from infra.analytics.process import AnalyticsSinkProcess
 from infra.analytics.sink import AnalyticsSink, IcebergWriter, read_status, sink_lag
 from infra.analytics.tables import RecordMeta
@@ -131,9 +133,11 @@ def table_coordinates(env: dict[str, str]) -> dict[str, list[tuple[Coordinate, s
 def log_coordinates(
     settings: Settings, ends: dict[tuple[str, int], int]
 ) -> dict[str, set[tuple[Coordinate, str]]]:
-    """What each table should hold: every decodable record below `ends`, by event type."""
+    """What each table should hold: every decodable record below `ends`, by event type, but
+    the records of accounts erased below `ends` (their rows are deleted)."""
     codec = EventCodec()
     expected: dict[str, set[tuple[Coordinate, str]]] = {name: set() for name in TABLES}
+    decoded: list[tuple[Event, Coordinate, str]] = []
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
     try:
         partitions = [TopicPartition(t, p) for (t, p), end in ends.items() if end > 0]
@@ -150,9 +154,13 @@ def log_coordinates(
                         continue
                     event_id = dict(record.headers)["chirp-event-id"].decode()
                     coordinate = (record.topic, record.partition, record.offset)
-                    expected[TABLE_OF[type(event)]].add((coordinate, event_id))
+                    decoded.append((event, coordinate, event_id))
     finally:
         consumer.close()
+    erased = {event.user_id for event, _, _ in decoded if isinstance(event, AccountErased)}
+    for event, coordinate, event_id in decoded:
+        if isinstance(event, AccountErased) or not concerns(asdict(event), erased):
+            expected[TABLE_OF[type(event)]].add((coordinate, event_id))
     return expected
 
 

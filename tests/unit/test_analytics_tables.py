@@ -62,6 +62,7 @@ def test_each_event_type_gets_a_snake_case_table_in_the_chirp_namespace() -> Non
         "list_member_removed",
         "tweet_bookmarked",
         "bookmark_removed",
+        "account_erased",
     }
     assert event_table(TweetPosted).identifier == (NAMESPACE, "tweet_posted")
 

@@ -28,6 +28,7 @@ import schemas
 from domain.commands import GeoPoint
 from domain.events import (
     EVENT_TYPES,
+    AccountErased,
     BookmarkRemoved,
     Event,
     ListCreated,
@@ -139,6 +140,7 @@ EXAMPLES: list[Event] = [
         mentioned_user_ids=(1, MAX_LONG),
     ),
     NotificationsRead(user_id=3, last_seen_at_ms=15, read_at_ms=16),
+    AccountErased(user_id=MAX_LONG, erased_at_ms=17, tweets_deleted=2, follows_removed=3),
     TweetUnliked(tweet_id=4, user_id=3, unliked_at_ms=12),
     MediaUploaded(
         media_id=5,
@@ -346,6 +348,7 @@ KEYED_EVENTS: list[tuple[Event, str, int]] = [
         4,
     ),
     (BookmarkRemoved(user_id=4, tweet_id=1, removed_at_ms=0), "collections", 4),
+    (AccountErased(user_id=6, erased_at_ms=0), "users", 6),
 ]
 
 

@@ -14,6 +14,7 @@ from api.use_cases.errors import (
     ListNotFound,
     MediaNotAccepted,
     MediaUnusable,
+    PasswordMismatch,
     ReadModelBehind,
     Refused,
     TweetNotFound,
@@ -238,6 +239,11 @@ class MediaStore:
 
     async def get(self, key: str) -> bytes | None:
         return self.objects.get(key)
+
+    async def delete_under(self, prefix: str) -> None:
+        for key in [key for key in self.objects if key.startswith(prefix)]:
+            del self.objects[key]
+        self.journal.entries.append(("delete", prefix))
 
 
 PHOTO = ProcessedMedia(
@@ -679,6 +685,7 @@ def test_every_refusal_has_a_problem_status() -> None:
         MediaNotAccepted,
         MediaUnusable,
         ListNotFound,
+        PasswordMismatch,
     }
     assert set(REFUSALS) == refusals
 
