@@ -26,7 +26,7 @@ PYTEST_FLAGS ?= -q -p no:cacheprovider
 help:
 	@echo "make run    start Chirp locally (Kafka, Redis, worker, API); Ctrl-C stops it"
 	@echo "make test   lint, type-check and run the unit, integration and e2e tests"
-	@echo "make setup  bootstrap only: .venv, Python packages, Kafka jars, redis-server, libmagic"
+	@echo "make setup  bootstrap only: .venv, Python packages, Kafka jars, redis-server, libmagic, chromium"
 	@echo "make lint   ruff, mypy and the import-layer contracts"
 	@echo "make bench  the benchmarks (never part of make test)"
 	@echo "make clean  stop local services and delete var/ (all local data)"
@@ -36,6 +36,7 @@ setup: $(INSTALL_STAMP) $(JARS_STAMP)
 	@$(BOOTSTRAP) redis
 	@$(BOOTSTRAP) libmagic
 	@$(BOOTSTRAP) promtool
+	@$(BOOTSTRAP) chromium
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || \

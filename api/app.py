@@ -42,6 +42,7 @@ from api.routes import (
 from api.routes import metrics as metrics_route
 from api.services import ApiServices
 from api.use_cases.adapters import use_cases_for
+from api.web import install_web_client
 from projections.registry import PROJECTION_FAMILIES
 from schemas import EventCodec
 
@@ -129,6 +130,8 @@ def create_app(config: ApiConfig) -> FastAPI:
         version="1",
         summary="An event-sourced social backend: writes go to Kafka, reads come from projections.",
         lifespan=lifespan,
+        docs_url=None,  # served by api.web.docs from vendored copies (no CDN)
+        redoc_url=None,
     )
     app.state.metrics = metrics
     # Added last is outermost: bodies are size-checked before idempotency keys are looked up.
@@ -168,4 +171,5 @@ def create_app(config: ApiConfig) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    install_web_client(app)
     return app

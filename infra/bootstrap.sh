@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Machine prerequisites for `make setup`: checks java and mvn, installs redis-server,
-# redis-cli and libmagic from Debian's packages when missing and we are root. Says what to install otherwise.
+# redis-cli, libmagic and chromium from Debian's packages when missing and we are root. Says what to install otherwise.
 # Never touches the Python environment (the Makefile owns .venv).
 set -euo pipefail
 
@@ -84,11 +84,27 @@ ensure_promtool() {
     command -v promtool >/dev/null || die "promtool still not on PATH after apt-get install"
 }
 
+# Chromium (Debian's package) runs the web client's browser tests through Playwright, which is
+# never allowed to download a browser of its own. Without it those tests are skipped.
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+
+ensure_chromium() {
+    [[ -x "$CHROMIUM" ]] && return 0
+    if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null; then
+        echo "chromium not found at $CHROMIUM: the browser tests will be skipped (sudo apt-get install chromium)" >&2
+        return 0
+    fi
+    echo "installing chromium from Debian's packages (for the browser tests)"
+    apt_install_without_starting_services chromium fonts-dejavu-core
+    [[ -x "$CHROMIUM" ]] || die "chromium still not at $CHROMIUM after apt-get install"
+}
+
 case "${1:-}" in
     java) require_java ;;
     mvn) require_mvn ;;
     redis) ensure_redis_server ;;
     libmagic) ensure_libmagic ;;
+    chromium) ensure_chromium ;;
     promtool) ensure_promtool ;;
-    *) die "usage: $0 java|mvn|redis|libmagic|promtool" ;;
+    *) die "usage: $0 java|mvn|redis|libmagic|promtool|chromium" ;;
 esac

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Header, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api import contract
-from api.deps import CurrentUser, Services
+from api.deps import Services
 from api.hydration import HYDRATION_PROJECTIONS, TweetSources, hydrate_entries
 from api.live import LiveHub
 from api.services import ApiServices
+from api.web.session import CurrentUserOrSession
 from projections.entries import TimelineEntry
 from projections.follow_graph import following_key, user_page
 from projections.live import LiveEntry
@@ -72,12 +73,13 @@ Hub = Annotated[LiveHub, Depends(get_hub)]
     },
 )
 async def home_stream(
-    caller: CurrentUser,
+    caller: CurrentUserOrSession,  # the web client's EventSource sends its session cookie
     services: Services,
     hub: Hub,
     last_event_id: Annotated[str | None, Header(pattern=r"^\d{1,15}-\d{1,10}$")] = None,
 ) -> EventSourceResponse:
-    """New entries of your home timeline as they arrive; resume with `Last-Event-ID`."""
+    """New entries of your home timeline as they arrive; resume with `Last-Event-ID`
+    (a bearer token, or the web client's session cookie)."""
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         # Subscribed only once the response streams, so nothing leaks if it never does.
