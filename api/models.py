@@ -199,6 +199,8 @@ class UnreadCountOut(BaseModel):
 class MarkReadRequest(Strict):
     up_to: str = Field(
         max_length=64,
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+        r"(Z|[+-][0-9]{2}:[0-9]{2})$",
         description="A notification's `latest_at` (ISO 8601 with a time zone): it and every "
         "older notification are read",
         examples=["2026-11-29T11:20:38.123+00:00"],

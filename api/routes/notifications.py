@@ -152,7 +152,7 @@ async def unread_count(
 @router.post(
     "/read",
     status_code=204,
-    responses=contract.written(400, 401, 413, 415),
+    responses=contract.written(400, 401, 409, 413, 415),
     dependencies=JSON_POST,
 )
 async def mark_read(

@@ -34,6 +34,7 @@ UNRELATED_POSITION = "fuzz.elsewhere:0:0"
 # An upload's schema can say "a file", not "an image the decoder accepts": schema-valid bytes
 # that are no image or video are refused by design (415, 422), never with a 5xx. Likewise a
 # tweet's `media_ids` must name the author's own uploads, which the fuzzer cannot make: 422.
+# A read marker shaped like a time may still name no date (month 13) or the future: 422.
 CONFIG = """
 [[operations]]
 include-name = "POST /v1/media"
@@ -42,6 +43,10 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "413", "415",
 [[operations]]
 include-name = "POST /v1/tweets"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "422", "503"]
+
+[[operations]]
+include-name = "POST /v1/notifications/read"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "409", "422", "503"]
 """
 
 
