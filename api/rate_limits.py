@@ -13,6 +13,7 @@ through without the headers (failing open), and a warning is logged now and then
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import math
 import time
@@ -23,6 +24,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import RedisClusterStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.datastructures import MutableHeaders
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import InvalidToken, TokenIssuer
@@ -46,7 +48,12 @@ FAMILY_ROUTES = {
     ("POST", "/v1/users"): "registrations",
     ("POST", "/v1/sessions"): "sessions",
     ("POST", "/v1/media"): "media",
+    # The web client's sign-up and log-in forms count as registrations and log-ins too.
+    ("POST", "/signup"): "registrations",
+    ("POST", "/login"): "sessions",
 }
+# The web client's own files (stylesheet, scripts, the docs' bundles) are not requests to limit.
+UNLIMITED_PREFIXES = ("/static/",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +75,7 @@ class RateLimitPolicy:
 
 def family_of(method: str, path: str) -> str | None:
     """The route family a request counts against; None for ops endpoints (unlimited)."""
-    if path in UNLIMITED_PATHS:
+    if path in UNLIMITED_PATHS or path.startswith(UNLIMITED_PREFIXES):
         return None
     return FAMILY_ROUTES.get((method, path.rstrip("/") or "/"), "default")
 
@@ -148,6 +155,21 @@ def caller_of(scope: Scope, tokens: TokenIssuer) -> str:
     return f"address:{client[0] if client else 'unknown'}"
 
 
+def is_web_page(path: str) -> bool:
+    """A page of the web client, shown to a person (the JSON API is under /v1)."""
+    return not path.startswith(("/v1/", "/media/", "/openapi.json"))
+
+
+def too_many_requests_page(detail: str, headers: dict[str, str]) -> Response:
+    body = (
+        '<!doctype html><html lang="en"><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{TITLE} · Chirp</title><h1>{TITLE}</h1><p role='alert'>{html.escape(detail)}; "
+        f"try again in {headers['Retry-After']} seconds.</p><p><a href='/'>Chirp</a></p></html>"
+    )
+    return HTMLResponse(body, status_code=429, headers=headers)
+
+
 class RateLimits:
     """ASGI middleware: the outermost layer, so every answer (413s included) gets the headers."""
 
@@ -174,7 +196,12 @@ class RateLimits:
         if not verdict.allowed:
             headers["Retry-After"] = str(verdict.retry_after_s())
             detail = f"more than {verdict.limit} requests in the window; retry later"
-            await problem_response(429, detail, title=TITLE, headers=headers)(scope, receive, send)
+            refusal = (
+                too_many_requests_page(detail, headers)
+                if is_web_page(scope["path"])
+                else problem_response(429, detail, title=TITLE, headers=headers)
+            )
+            await refusal(scope, receive, send)
             return
 
         async def send_with_headers(message: Message) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from api.auth import Caller, TokenIssuer
+from api.rate_limits import family_of, is_web_page, too_many_requests_page
 from api.use_cases.errors import HandleTaken, WrongCredentials
 from api.web.routes import readable, safe_next
 from api.web.session import CSRF_COOKIE, SESSION_COOKIE, csrf_matches, session_caller
@@ -55,3 +56,18 @@ def test_every_vendored_file_the_pages_name_is_in_the_package() -> None:
     for url in VENDORED.values():
         path = STATIC_DIR / url.removeprefix(STATIC_URL + "/")
         assert path.is_file() and path.stat().st_size > 0, url
+
+
+def test_web_forms_count_like_their_json_routes_and_static_files_not_at_all() -> None:
+    assert family_of("POST", "/signup") == "registrations"
+    assert family_of("POST", "/login") == "sessions"
+    assert family_of("GET", "/") == "default"
+    assert family_of("GET", "/static/vendor/htmx-2.0.11.min.js") is None
+
+
+def test_a_refused_page_is_html_and_a_refused_api_call_problem_json() -> None:
+    assert is_web_page("/login") and is_web_page("/@alice")
+    assert not is_web_page("/v1/sessions") and not is_web_page("/media/1")
+    page = too_many_requests_page("more than 25 requests <in> the window", {"Retry-After": "9"})
+    assert page.status_code == 429 and page.media_type == "text/html"
+    assert b"&lt;in&gt;" in bytes(page.body) and b"try again in 9 seconds" in bytes(page.body)
