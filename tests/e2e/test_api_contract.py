@@ -45,6 +45,10 @@ include-name = "POST /v1/tweets"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "422", "503"]
 
 [[operations]]
+include-name = "GET /v1/search/tweets"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "422"]
+
+[[operations]]
 include-name = "POST /v1/notifications/read"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "409", "422", "503"]
 """
