@@ -190,6 +190,7 @@ def cluster_stack(
             "topic_prefix": CLUSTER_TOPIC_PREFIX,
             "worker_id": CLUSTER_WORKER_ID,
             "api_port": api_port,
+            "worker_metrics_port": 0,  # the session worker's port is the metrics tests'
         }
     )
     ensure_topics(settings, timeout=settings.startup_timeout_s)
@@ -245,6 +246,7 @@ def multi_node(
             "multi_node_redis_ports": ",".join(map(str, redis_ports)),
             "multi_node_workers": 2,
             "startup_timeout_s": MULTI_NODE_STARTUP_TIMEOUT_S,
+            "worker_metrics_port": 0,  # the session worker's port is the metrics tests'
         }
     )
     topology = MultiNodeTopology(settings)
