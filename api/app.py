@@ -25,6 +25,7 @@ from api.rate_limits import RateLimiter, RateLimits, close_limiter, open_limiter
 from api.read_models import ReadModels
 from api.routes import (
     bookmarks,
+    erasure,
     following,
     health,
     lists,
@@ -156,6 +157,7 @@ def create_app(config: ApiConfig) -> FastAPI:
         health.router,
         metrics_route.router,
         users.router,
+        erasure.router,
         sessions.router,
         tweets.router,
         following.router,

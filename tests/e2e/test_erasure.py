@@ -259,12 +259,15 @@ def test_an_erased_account_leaves_no_trace_in_any_read_even_after_replays(
     assert followed.status_code == 404
 
     # Every projection rebuilt from the log comes out without her, and equal to the live one.
+    compared = {"users", "likes", "media", "follow_graph", "user_timelines"}  # changed here
     for name in [*PROJECTION_FAMILIES, SEARCH_INDEX]:
+        if name not in compared:
+            run_replay(test_settings, name, drop_grace_s=0.2)
+            continue
         live = snapshot(redis_client, serving_namespace(redis_client, name))
+        assert live, name
         run_replay(test_settings, name, drop_grace_s=0.2)
-        if name in {"users", "likes", "media", "follow_graph", "user_timelines"}:
-            rebuilt = snapshot(redis_client, serving_namespace(redis_client, name))
-            assert rebuilt == live, name
+        assert snapshot(redis_client, serving_namespace(redis_client, name)) == live, name
     scene.assert_ada_is_nowhere()
 
     # The lineage: her id, when, what went; nothing personal.
