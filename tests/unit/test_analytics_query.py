@@ -61,7 +61,10 @@ def test_an_empty_table_reads_as_zero_rows() -> None:
     [
         ("selec 1", "Parser Error"),
         ("select nope from tweet_posted", "Binder Error"),
-        ("select * from tweets", "analytics tables: account_erased, bookmark_removed, list_created"),
+        (
+            "select * from tweets",
+            "analytics tables: account_erased, bookmark_removed, list_created",
+        ),
         ("select count(*) from tweet_posted; selec", "Parser Error"),
     ],
 )
