@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from api.views import iso_time
 from projections.base import Namespace
 from projections.live import (
     FeedItem,
@@ -51,11 +52,20 @@ class StreamEvent:
 
 
 READY = "ready"  # sent once connected: from here on nothing is missed
-RESET = "reset"  # tells the client to reload: the feed no longer reaches back far enough
+RESET = "reset"
+
+
+def dumps(value: object) -> str:
+    return orjson.dumps(
+        value
+    ).decode()  # tells the client to reload: the feed no longer reaches back far enough
+
 
 Hydrate = Callable[[list[LiveEntry]], Awaitable[dict[int, dict[str, object]]]]
 """Views of the entries' tweets by entry id (only those still live)."""
 LoadFollowees = Callable[[int], Awaitable[set[int]]]
+DescribeAccounts = Callable[[list[int]], Awaitable[dict[int, dict[str, object]]]]
+"""User summaries (id, handle, display name) by id, for those that exist."""
 
 
 @dataclass(eq=False)
@@ -71,6 +81,8 @@ class Subscription:
     def wants(self, entry: LiveEntry) -> bool:
         if entry.kind in ("follow", "unfollow"):
             return False
+        if entry.kind == "notification":
+            return entry.subject_id == self.user_id
         return entry.actor_id == self.user_id or entry.actor_id in self.followees
 
     def offer(self, event: StreamEvent) -> None:
@@ -92,11 +104,13 @@ class LiveHub:
         feed_space: Callable[[], Awaitable[Namespace]],
         hydrate: Hydrate,
         load_followees: LoadFollowees,
+        describe_accounts: DescribeAccounts,
     ) -> None:
         self.redis = redis
         self.feed_space = feed_space
         self.hydrate = hydrate
         self.load_followees = load_followees
+        self.describe_accounts = describe_accounts
         self._by_user: dict[int, set[Subscription]] = defaultdict(set)
         self._by_followee: dict[int, set[Subscription]] = defaultdict(set)
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -228,6 +242,8 @@ class LiveHub:
     def _audience(self, entry: LiveEntry) -> set[Subscription]:
         if entry.kind in ("follow", "unfollow"):
             return set()
+        if entry.kind == "notification":
+            return set(self._by_user.get(entry.subject_id, ()))
         return self._by_user.get(entry.actor_id, set()) | self._by_followee.get(
             entry.actor_id, set()
         )
@@ -244,8 +260,21 @@ class LiveHub:
     async def _render(self, items: list[FeedItem]) -> list[tuple[StreamEvent, LiveEntry]]:
         shown = [item for item in items if item[1].kind in ("tweet", "retweet")]
         views = await self.hydrate([entry for _, entry in shown]) if shown else {}
+        actors = sorted({e.actor_id for _, e in items if e.kind == "notification"})
+        accounts = await self.describe_accounts(actors) if actors else {}
         events = []
         for feed_id, entry in items:
+            if entry.kind == "notification":
+                account = accounts.get(entry.actor_id)
+                if account is not None:  # an account erased meanwhile notifies nobody
+                    note = {
+                        "type": entry.note,
+                        "target": str(entry.tweet_id) if entry.tweet_id else None,
+                        "account": account,
+                        "at": iso_time(entry.at_ms),
+                    }
+                    events.append((StreamEvent(feed_id, "notification", dumps(note)), entry))
+                continue
             if entry.kind in ("tweet", "retweet"):
                 view = views.get(entry.entry_id)
                 if view is not None:

@@ -1,10 +1,12 @@
 """The live feed: what the stream endpoints tell connected clients, in the order it happened.
 
 One Redis stream, `chirp:live:v{n}:{live}:feed`, capped at about `FEED_LENGTH` entries: one
-entry per tweet, retweet, deleted tweet, follow and unfollow, as small fields (never hydrated
-objects). Every API process follows it with one blocking read and hands each entry to the
-clients it concerns, so any process serves any user. The stream's entry ids are the events'
-ids on the wire (SSE `id:`), which is how a client resumes with `Last-Event-ID`.
+entry per tweet, retweet, deleted tweet, follow, unfollow and new notification (as the
+notifications projection groups them: mention, reply, quote, like, retweet, follow), as small
+fields (never hydrated objects). Every API process follows it with one blocking read and hands
+each entry to the clients it concerns, so any process serves any user. The stream's entry ids
+are the events' ids on the wire (SSE `id:`), which is how a client resumes with
+`Last-Event-ID`.
 
 Applying an event twice (a batch re-applied after a crash) appends it twice; each entry carries
 a key naming the event (`dedupe_key`) and readers skip keys they have already seen.
@@ -25,13 +27,14 @@ from domain.events import (
     UserUnfollowed,
 )
 from projections.base import Namespace, as_text
+from projections.notifications import notifications_of
 
 if TYPE_CHECKING:
     from redis.asyncio.client import Pipeline
     from redis.typing import EncodableT, FieldT
 
 FEED_LENGTH = 100_000  # about this many entries are kept for clients resuming after a gap
-KINDS = ("tweet", "retweet", "unretweet", "delete", "follow", "unfollow")
+KINDS = ("tweet", "retweet", "unretweet", "delete", "follow", "unfollow", "notification")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,8 @@ class LiveEntry:
 
     `actor_id` did it (author, retweeter, follower); `tweet_id` is the tweet concerned (the
     original for retweets); `entry_id` the home-timeline entry (the retweet's own id);
-    `subject_id` the followee of a follow, or the original's author of a retweet.
+    `subject_id` the followee of a follow, the original's author of a retweet, or the
+    recipient of a notification (whose kind is `note`, about `tweet_id`, 0 for follows).
     """
 
     kind: str
@@ -49,11 +53,12 @@ class LiveEntry:
     entry_id: int = 0
     subject_id: int = 0
     at_ms: int = 0
+    note: str = ""
 
     @property
     def dedupe_key(self) -> str:
         target = self.entry_id or self.tweet_id
-        return f"{self.kind}:{self.actor_id}:{target}:{self.subject_id}:{self.at_ms}"
+        return f"{self.kind}{self.note}:{self.actor_id}:{target}:{self.subject_id}:{self.at_ms}"
 
     def fields(self) -> dict[FieldT, EncodableT]:
         return {
@@ -63,6 +68,7 @@ class LiveEntry:
             "entry": str(self.entry_id),
             "subject": str(self.subject_id),
             "at": str(self.at_ms),
+            "note": self.note,
         }
 
     @classmethod
@@ -75,11 +81,22 @@ class LiveEntry:
             entry_id=int(got["entry"]),
             subject_id=int(got["subject"]),
             at_ms=int(got["at"]),
+            note=got.get("note", ""),
         )
 
 
+def live_entries(event: Event) -> list[LiveEntry]:
+    """What connected clients hear of an event: its timeline change, its new notifications."""
+    entry = live_entry(event)
+    notes = [
+        LiveEntry("notification", n.actor_id, n.target_id, 0, n.recipient_id, n.at_ms, n.kind)
+        for n in notifications_of(event).added
+    ]
+    return [entry, *notes] if entry is not None else notes
+
+
 def live_entry(event: Event) -> LiveEntry | None:
-    """What connected clients hear of an event, if anything."""
+    """What followers' connected clients hear of an event, if anything."""
     match event:
         case TweetPosted():
             return LiveEntry(
@@ -117,11 +134,10 @@ def feed_key(keys: Namespace) -> str:
 
 class LiveFeedProjection:
     name: ClassVar[str] = "live"
-    topic_families: ClassVar[tuple[str, ...]] = ("tweets", "follows")
+    topic_families: ClassVar[tuple[str, ...]] = ("tweets", "follows", "likes")
 
     def apply(self, event: Event, keys: Namespace, tx: Pipeline) -> None:
-        entry = live_entry(event)
-        if entry is not None:
+        for entry in live_entries(event):
             tx.xadd(feed_key(keys), entry.fields(), maxlen=FEED_LENGTH, approximate=True)
 
 

@@ -13,10 +13,12 @@ from api.deps import Services
 from api.hydration import HYDRATION_PROJECTIONS, TweetSources, hydrate_entries
 from api.live import LiveHub
 from api.services import ApiServices
+from api.views import user_summary
 from api.web.session import CurrentUserOrSession
 from projections.entries import TimelineEntry
 from projections.follow_graph import following_key, user_page
 from projections.live import LiveEntry
+from projections.users import profiles
 
 router = APIRouter(prefix="/v1/streams", tags=["streams"])
 
@@ -49,7 +51,12 @@ def live_hub_for(services: ApiServices) -> LiveHub:
         )
         return set(ids)
 
-    return LiveHub(services.redis, feed_space, hydrate, load_followees)
+    async def describe_accounts(user_ids: list[int]) -> dict[int, Any]:
+        users = (await models.namespaces("users"))["users"]
+        found = await profiles(services.redis, users, user_ids)
+        return {user_id: user_summary(profile) for user_id, profile in found.items()}
+
+    return LiveHub(services.redis, feed_space, hydrate, load_followees, describe_accounts)
 
 
 def get_hub(request: Request) -> LiveHub:
@@ -64,9 +71,11 @@ Hub = Annotated[LiveHub, Depends(get_hub)]
     "/home",
     responses={
         200: {
-            "description": "An event stream: `entry` (a tweet object, as in timelines), "
-            "`delete` and `unretweet` (`{tweet_id, user_id}`: take it away), `reset` "
-            "(reload: the stream cannot resume from the given id).",
+            "description": "An event stream: `ready` (connected; its id is a resume point), "
+            "`entry` (a tweet object, as in timelines), `delete` and `unretweet` "
+            "(`{tweet_id, user_id}`: take it away), `notification` (`{type, target, account, "
+            "at}`: someone mentioned, replied to, quoted, liked, retweeted or followed you), "
+            "`reset` (reload: the stream cannot resume from the given id).",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         },
         **contract.read(401),

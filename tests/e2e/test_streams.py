@@ -155,3 +155,34 @@ def test_idle_streams_get_heartbeats(client: ChirpClient, quick_heartbeats: str)
             if comments == 2:
                 break
         assert comments == 2
+
+
+def test_notifications_arrive_on_the_recipient_s_stream(client: ChirpClient) -> None:
+    author, fan = client.register(), client.register()
+    posted = client.tweet(author, "notify me")
+    with connected(client, author) as stream:
+        ready(stream)
+        assert client.put(f"/v1/tweets/{posted['id']}/like", fan).status_code == 204
+        liked = stream.until("notification", lambda d: d["type"] == "like")[-1]
+        client.follow(fan, author)
+        followed = stream.until("notification", lambda d: d["type"] == "follow")[-1]
+        reply = client.tweet(fan, "a reply", reply_to=posted["id"])
+        replied = stream.until("notification", lambda d: d["type"] == "reply")[-1]
+    like = orjson.loads(liked.data)
+    assert like["target"] == posted["id"]
+    assert like["account"]["handle"] == fan.handle
+    assert orjson.loads(followed.data)["target"] is None
+    assert orjson.loads(replied.data)["target"] == reply["id"]
+
+
+def test_own_actions_notify_nobody_on_the_stream(client: ChirpClient) -> None:
+    author, fan = client.register(), client.register()
+    posted = client.tweet(author, "liking my own")
+    with connected(client, author) as stream:
+        ready(stream)
+        # Both likes are on one partition (keyed by the tweet): the author's comes first.
+        assert client.put(f"/v1/tweets/{posted['id']}/like", author).status_code == 204
+        assert client.put(f"/v1/tweets/{posted['id']}/like", fan).status_code == 204
+        got = stream.until("notification", lambda d: d["account"]["handle"] == fan.handle)
+    notes = [orjson.loads(e.data) for e in got if e.event == "notification"]
+    assert [note["account"]["handle"] for note in notes] == [fan.handle]
