@@ -133,7 +133,9 @@ IndexChange = PutTweet | RemoveTweet
 
 def index_changes(event: Event) -> tuple[IndexChange, ...]:
     """What one event does to the tweet index. Retweets and likes are not documents: search
-    finds the original. (An erased account, when it exists, removes its author's tweets here.)"""
+    finds the original. An erased account's tweets leave by the `TweetDeleted` events its
+    erasure produces first; a future event that removed an author's tweets wholesale would
+    map here to a delete by author."""
     if isinstance(event, TweetPosted):
         document = TweetDocument(event.tweet_id, event.author_id, event.text, event.hashtags)
         return (PutTweet(document),)
