@@ -115,6 +115,7 @@ def create_app(config: ApiConfig) -> FastAPI:
             )
             app.state.rate_limiter = limiter = rate_limiter_for(config)
             app.state.live_hub = hub = streams.live_hub_for(services)
+            hub.on_connections = metrics.stream_connections.set
             hub.start()
             try:
                 yield

@@ -115,6 +115,7 @@ class LiveHub:
         self._by_followee: dict[int, set[Subscription]] = defaultdict(set)
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
+        self.on_connections: Callable[[int], None] = lambda count: None  # e.g. a gauge's set
         self.position = "0-0"  # the last feed entry handed to every connection it concerned
 
     @property
@@ -136,6 +137,7 @@ class LiveHub:
         self._by_user[user_id].add(subscription)
         for followee in subscription.followees:
             self._by_followee[followee].add(subscription)
+        self.on_connections(self.connections)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
@@ -143,6 +145,7 @@ class LiveHub:
         self._discard(self._by_user, subscription.user_id, subscription)
         for followee in subscription.followees:
             self._discard(self._by_followee, followee, subscription)
+        self.on_connections(self.connections)
 
     @staticmethod
     def _discard(index: dict[int, set[Subscription]], key: int, sub: Subscription) -> None:

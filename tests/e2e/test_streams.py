@@ -14,6 +14,7 @@ from tests.conftest import CELEBRITY_THRESHOLD
 from tests.support.client import Account, ChirpClient
 from tests.support.sse import Listener, listening
 from tests.support.stacks import another_api
+from tests.support.waiting import wait_for
 
 HOME = "/v1/streams/home"
 
@@ -186,3 +187,18 @@ def test_own_actions_notify_nobody_on_the_stream(client: ChirpClient) -> None:
         got = stream.until("notification", lambda d: d["account"]["handle"] == fan.handle)
     notes = [orjson.loads(e.data) for e in got if e.event == "notification"]
     assert [note["account"]["handle"] for note in notes] == [fan.handle]
+
+
+def open_streams(client: ChirpClient) -> float:
+    metrics = client.http.get("/metrics").text
+    [line] = [x for x in metrics.splitlines() if x.startswith("chirp_stream_connections ")]
+    return float(line.split()[1])
+
+
+def test_streams_are_counted_and_released_when_clients_go_away(client: ChirpClient) -> None:
+    first, second = client.register(), client.register()
+    with connected(client, first) as one, connected(client, second) as two:
+        ready(one)
+        ready(two)
+        assert open_streams(client) >= 2
+    wait_for(lambda: open_streams(client) == 0, timeout_s=15, what="streams to be released")
