@@ -46,6 +46,16 @@ from domain.text import MAX_TWEET_CHARS
 from projections.follow_graph import is_following
 
 PAGE_SIZE = 20
+# Pages run only the client's own files (no inline script), cannot be framed by another site,
+# and send no referrer elsewhere. htmx adds one inline style for its request indicators.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
 templates = Jinja2Templates(directory=STATIC_DIR.parent / "templates")
 
 
@@ -170,7 +180,9 @@ def render(
         "max_chars": MAX_TWEET_CHARS,
         **(context or {}),
     }
-    response = templates.TemplateResponse(request, template, values, status_code=status)
+    response = templates.TemplateResponse(
+        request, template, values, status_code=status, headers=PAGE_HEADERS
+    )
     remember_csrf(request, response)
     return response
 
@@ -455,6 +467,13 @@ async def notifications_page(web: WebDep) -> Response:
     query = notifications.NotificationQuery(limit=50)
     answer = body_of(await notifications.list_notifications(web.user, web.services, query, fresh))
     return await page_of(web, "notifications.html", {"notifications": answer})
+
+
+@router.get("/notifications/unread")
+async def unread_badge(web: WebDep) -> Response:
+    """The navigation's unread count, refreshed when the live stream says something arrived."""
+    unread = await unread_count(web) if web.caller is not None else 0
+    return render(web.request, "_unread_badge.html", {"unread": unread}, caller=web.caller)
 
 
 @router.post("/notifications/read", dependencies=CSRF)

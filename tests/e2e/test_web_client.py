@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from infra.app_processes import ApiProcess
 from tests.support.client import PASSWORD, ChirpClient, random_handle
@@ -90,7 +91,7 @@ def sign_up(page: Page, handle: str, display_name: str) -> None:
 
 
 def test_two_people_follow_post_live_like_reply_search_and_notify(
-    browser: Browser, client: ChirpClient, api_server: ApiProcess
+    browser: Browser, client: ChirpClient, api_server: ApiProcess, tmp_path: Path
 ) -> None:
     author, author_outside = offline_page(
         browser, api_server.url, viewport={"width": 1280, "height": 900}
@@ -127,15 +128,23 @@ def test_two_people_follow_post_live_like_reply_search_and_notify(
         expect(author.locator("#compose-count")).to_have_text(
             f"{280 - len(text) + 1} characters left"
         )
+        author.get_by_text("Add an image").click()
+        picture = tmp_path / "square.png"
+        Image.new("RGB", (64, 48), "red").save(picture)
+        author.get_by_label("Image", exact=True).set_input_files(picture)
+        author.get_by_label("Image description (alt text)").fill("A red square")
         author.get_by_role("button", name="Post").click()
-        expect(author.locator("#timeline")).to_contain_text(word)  # one's own posts are at home
+        own = author.locator("#timeline li.tweet", has_text=word)  # one's own posts are at home
+        expect(own.get_by_role("img", name="A red square")).to_be_visible()
 
         # Live: no reload on the reader's side.
         post = reader.locator("li.tweet", has_text=word)
         expect(post).to_be_visible()
         expect(post).to_have_class(re.compile(r"\bnew\b"))
 
-        post.get_by_role("button", name=re.compile(r"^Like")).click()
+        # Keyboard only: focus the Like button and press Enter.
+        post.get_by_role("button", name=re.compile(r"^Like")).focus()
+        reader.keyboard.press("Enter")
         liked = reader.locator("li.tweet", has_text=word)
         expect(liked.locator("[data-likes]")).to_have_text("1")
         expect(liked.get_by_role("status")).to_have_text("Liked")

@@ -1,6 +1,7 @@
 // Chirp's web client: the compose counter (counting as the server does: NFC code points) and
 // the live home timeline (EventSource on /v1/streams/home with the session cookie; each new
-// entry is fetched as server-rendered HTML, so there is one template for a post).
+// entry is fetched as server-rendered HTML, so there is one template for a post; a
+// notification refreshes the unread count).
 "use strict";
 
 function countChars(text) {
@@ -65,6 +66,13 @@ function wireLive(timeline) {
   };
   source.addEventListener("delete", takeAway);
   source.addEventListener("unretweet", takeAway);
+  // Something to be notified of: the navigation's unread count is fetched again.
+  source.addEventListener("notification", async () => {
+    const badge = document.getElementById("unread");
+    if (!badge) return;
+    const answer = await fetch("/notifications/unread", { credentials: "same-origin" });
+    if (answer.ok) badge.innerHTML = await answer.text();
+  });
   source.addEventListener("reset", () => window.location.reload());
   source.onerror = () => say("Reconnecting to live updates…");
 }
