@@ -138,7 +138,7 @@ def print_urls(settings: Settings, topology: MultiNodeTopology | None = None) ->
         else settings.redis_dsn
     )
     console.print(
-        f"Chirp is up.\n  API      {apis}\n  Docs     {api}/docs\n"
+        f"Chirp is up.\n  Web      {api}/\n  API      {apis}\n  Docs     {api}/docs\n"
         f"  Kafka    {settings.bootstrap_servers}\n  Redis    {redis_where}"
     )
 
