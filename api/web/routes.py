@@ -194,7 +194,8 @@ def error_answer(request: Request, status: int, message: str) -> Response:
         answer.headers["HX-Retarget"] = "#alert"
         answer.headers["HX-Reswap"] = "innerHTML"
         return answer
-    caller = session_caller(request, request.app.state.services.tokens)
+    services: ApiServices | None = getattr(request.app.state, "services", None)
+    caller = session_caller(request, services.tokens) if services is not None else None
     return render(request, "error.html", {"message": message}, status=status, caller=caller)
 
 

@@ -1,13 +1,17 @@
 """The web client's pure parts: CSRF double submit, the session cookie, redirects kept on the
-site, refusals as sentences, and the vendored files the pages point at."""
+site, refusals as sentences, missing pages as HTML, and the vendored files the pages point at."""
 
 from __future__ import annotations
 
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from api.auth import Caller, TokenIssuer
+from api.problems import install_problem_handlers
 from api.rate_limits import family_of, is_web_page, too_many_requests_page
 from api.use_cases.errors import HandleTaken, WrongCredentials
+from api.web import install_web_client
 from api.web.routes import readable, safe_next
 from api.web.session import CSRF_COOKIE, SESSION_COOKIE, csrf_matches, session_caller
 from api.web.static_files import STATIC_DIR, STATIC_URL, VENDORED
@@ -71,3 +75,15 @@ def test_a_refused_page_is_html_and_a_refused_api_call_problem_json() -> None:
     page = too_many_requests_page("more than 25 requests <in> the window", {"Retry-After": "9"})
     assert page.status_code == 429 and page.media_type == "text/html"
     assert b"&lt;in&gt;" in bytes(page.body) and b"try again in 9 seconds" in bytes(page.body)
+
+
+def test_a_missing_page_is_an_html_page_and_a_missing_api_path_still_problem_json() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+    install_web_client(app)
+    http = TestClient(app)
+    page = http.get("/no-such-page")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "There is no such page." in page.text
+    api = http.get("/v1/no-such-resource")
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
