@@ -26,6 +26,7 @@ from schemas import EventCodec, EventDecodeError
 READ_BATCH = 10_000
 READ_TIMEOUT_S = 1.0
 READ_DEADLINE_S = 120.0
+WIDE = 140  # columns of the table when not printed to a terminal
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,8 @@ def erasures_command(
     """List erased accounts from the log: ids, when, what was taken back (no personal data)."""
     found = logged_erasures(Settings())
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, WIDE))  # piped: never cut an id short
     if as_json:
         for erasure in found:
             event = erasure.event
@@ -95,10 +98,11 @@ def erasures_command(
             console.print_json(json.dumps(line), indent=None)
         return
     table = Table(title=f"Account erasures ({len(found)})")
-    for column in ("user id", "erased at (UTC)", "tweets", "retweets", "likes", "follows"):
-        table.add_column(column, justify="left" if column.endswith(("id", ")")) else "right")
-    table.add_column("media", justify="right")
-    table.add_column("log position")
+    table.add_column("user id", no_wrap=True)
+    table.add_column("erased at (UTC)", no_wrap=True)
+    for column in ("tweets", "retweets", "likes", "follows", "media"):
+        table.add_column(column, justify="right")
+    table.add_column("log position", no_wrap=True)
     for erasure in found:
         event = erasure.event
         table.add_row(
