@@ -100,10 +100,9 @@ async def current_user(
 CurrentUser = Annotated[Caller, Depends(current_user)]
 CURSOR_PATTERN = r"^[0-9]{1,19}$"
 # `SkipJsonSchema[None]`: an absent header or parameter is not documented as a `null` value.
-CorrelationId = Annotated[
-    Annotated[str, StringConstraints(max_length=128)] | SkipJsonSchema[None],
-    Header(alias="X-Correlation-Id"),
-]
+# The header as given; `api.correlation` decides what the request's id is (a usable header or
+# a new id) and events take theirs from there, so the parameter is not documented per route.
+CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", include_in_schema=False)]
 CursorText = Annotated[str, StringConstraints(pattern=CURSOR_PATTERN)]
 
 

@@ -17,6 +17,7 @@ MAX_DISPLAY_NAME_CHARS = 50
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 128
 HANDLE_PATTERN = re.compile(r"[A-Za-z0-9_]{1,15}")
+RESERVED_HANDLES = frozenset({"me"})  # `/v1/users/me` is the caller's own account
 
 # A word character that is not a digit-only run: hashtags need at least one letter or "_".
 _TAG_BODY = r"[^\W]*[^\W\d][^\W]*"
@@ -56,6 +57,8 @@ def check_handle(handle: str) -> str:
     """The handle as given, if it is 1-15 ASCII letters, digits or underscores."""
     if not HANDLE_PATTERN.fullmatch(handle):
         raise InvalidHandle("handle must be 1-15 characters: ASCII letters, digits or underscore")
+    if handle_key(handle) in RESERVED_HANDLES:
+        raise InvalidHandle(f"the handle {handle!r} is reserved")
     return handle
 
 

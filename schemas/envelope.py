@@ -41,7 +41,8 @@ class Envelope:
             event_type=event_type,
             event_id=uuid.uuid4().hex,
             occurred_at_ms=occurred_at_ms,
-            correlation_id=correlation_id or CORRELATION_ID.get() or uuid.uuid4().hex,
+            # The id of the work under way wins: the API's is checked (`api.correlation`).
+            correlation_id=CORRELATION_ID.get() or correlation_id or uuid.uuid4().hex,
         )
 
     def headers(self) -> Headers:

@@ -46,7 +46,7 @@ WRONG_PASSWORD = contract.problems(401) | {
     status_code=202,
     response_model=ErasureOut,
     responses={202: {"headers": contract.POSITION}}
-    | contract.problems(413, 415, 422, 503)
+    | contract.problems(400, 413, 415, 422, 503)
     | WRONG_PASSWORD,
     dependencies=[Depends(json_body)],
 )

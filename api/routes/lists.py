@@ -126,7 +126,7 @@ async def own_list(
     "",
     status_code=201,
     response_model=ListOut,
-    responses=contract.created(401, 409, 413, 415),
+    responses=contract.created(400, 401, 409, 413, 415),
     dependencies=JSON_POST,
 )
 async def create_list(

@@ -8,7 +8,17 @@ from fastapi import APIRouter, Depends, Path
 from starlette.responses import Response
 
 from api import contract
-from api.deps import JSON_POST, CorrelationId, Freshness, Page, Paging, Services, UseCasesDep, reads
+from api.deps import (
+    JSON_POST,
+    CorrelationId,
+    CurrentUser,
+    Freshness,
+    Page,
+    Paging,
+    Services,
+    UseCasesDep,
+    reads,
+)
 from api.hydration import (
     HYDRATION_PROJECTIONS,
     TweetSources,
@@ -67,15 +77,35 @@ async def register(
     return created(payload, location=f"/v1/users/{event.handle}", position=registered.position)
 
 
+PROFILE_PROJECTIONS = ("users", "user_timelines", "follow_graph")
+
+
+@router.get("/me", response_model=UserOut, responses=contract.read(401, 404))
+async def get_me(
+    caller: CurrentUser,
+    services: Services,
+    freshness: Annotated[Freshness, Depends(reads(*PROFILE_PROJECTIONS))],
+) -> Response:
+    """Your own profile with follower, following and tweet counts."""
+    return await profile_response(services, caller.user_id, caller.handle, freshness)
+
+
 @router.get("/{handle}", response_model=UserOut, responses=contract.read(404))
 async def get_user(
     handle: HandlePath,
     services: Services,
-    freshness: Annotated[Freshness, Depends(reads("users", "user_timelines", "follow_graph"))],
+    freshness: Annotated[Freshness, Depends(reads(*PROFILE_PROJECTIONS))],
 ) -> Response:
     """A user's profile with follower, following and tweet counts."""
-    spaces = await services.read_models.namespaces("users", "user_timelines", "follow_graph")
-    user_id = await existing_user_id(services, spaces["users"], handle)
+    users = (await services.read_models.namespaces("users"))["users"]
+    user_id = await existing_user_id(services, users, handle)
+    return await profile_response(services, user_id, handle, freshness)
+
+
+async def profile_response(
+    services: ApiServices, user_id: int, handle: str, freshness: Freshness
+) -> Response:
+    spaces = await services.read_models.namespaces(*PROFILE_PROJECTIONS)
     found = await profiles(services.redis, spaces["users"], [user_id])
     if user_id not in found:
         raise UserNotFound(handle)

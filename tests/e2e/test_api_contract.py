@@ -39,7 +39,7 @@ UNRELATED_POSITION = "fuzz.elsewhere:0:0"
 # A read marker shaped like a time may still name no date (month 13) or the future: 422. An
 # erasure needs the account's password, which the fuzzer does not know: 403. A search query's
 # syntax (quotes in pairs, a valid `from:` handle, something to match) is more than a schema
-# can say: 422.
+# can say: 422. Following yourself is schema-valid but refused: 422.
 CONFIG = """
 [[operations]]
 include-name = "POST /v1/media"
@@ -52,6 +52,14 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409",
 [[operations]]
 include-name = "POST /v1/notifications/read"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "409", "422", "503"]
+
+[[operations]]
+include-name = "PUT /v1/following/{handle}"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "422", "503"]
+
+[[operations]]
+include-name = "DELETE /v1/following/{handle}"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "422", "503"]
 
 [[operations]]
 include-name = "GET /v1/search/tweets"

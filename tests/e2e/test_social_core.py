@@ -129,3 +129,17 @@ def test_a_celebrity_is_merged_into_home_timelines_at_read_time(
     for fan in fans:
         assert redis_client.exists(keys.home(int(fan.user_id)))  # stored, so a push could land
         assert posted not in home_members(redis_client, fan.user_id)
+
+
+def test_users_me_is_the_caller_s_own_profile(client: ChirpClient) -> None:
+    account = client.register()
+    client.tweet(account, "counted on my profile")
+    mine = client.get("/v1/users/me", headers=account.auth)
+    assert mine.status_code == 200
+    assert mine.json()["handle"] == account.handle
+    assert mine.json()["tweet_count"] == 1
+    assert client.get("/v1/users/me").status_code == 401
+    assert (
+        client.post("/v1/users", json={"handle": "Me", "password": "long enough pw"}).status_code
+        == 422
+    )

@@ -54,7 +54,7 @@ def test_extracted_hashtags_appear_in_the_text(text: str) -> None:
         assert tag and tag in folded
 
 
-@pytest.mark.parametrize("handle", ["", "a" * 16, "bad-handle", "ünï", "with space"])
+@pytest.mark.parametrize("handle", ["", "a" * 16, "bad-handle", "ünï", "with space", "me", "ME"])
 def test_bad_handles_are_refused(handle: str) -> None:
     with pytest.raises(InvalidHandle):
         check_handle(handle)
