@@ -29,6 +29,7 @@ RETRIES = 3
 def command_retry() -> Retry:
     return Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES)
 
+
 AsyncRedisClient = RedisClient
 SyncRedisClient = redis.Redis | redis.RedisCluster
 
