@@ -310,11 +310,16 @@ def post_to_visible(
         async def post(client: httpx.AsyncClient, index: int) -> None:
             nonlocal failures
             token = token_for(graph.user_ids[index], graph.handles[index])
-            response = await client.post(
-                "/v1/tweets",
-                json={"text": "see me soon"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
+            try:
+                response = await client.post(
+                    "/v1/tweets",
+                    json={"text": "see me soon"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            except httpx.HTTPError as error:  # counted and reported, never the end of the run
+                console.print(f"post failed: {error!r}")
+                failures += 1
+                return
             if response.status_code != 201:
                 failures += 1
                 return

@@ -163,11 +163,16 @@ def post_to_delivered(
             nonlocal failures
             token = token_for(graph.user_ids[author], graph.handles[author])
             at = time.monotonic()
-            response = await client.post(
-                "/v1/tweets",
-                json={"text": "live to my followers"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
+            try:
+                response = await client.post(
+                    "/v1/tweets",
+                    json={"text": "live to my followers"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            except httpx.HTTPError as error:  # counted and reported, never the end of the run
+                print(f"post failed: {error!r}")
+                failures += 1
+                return
             if response.status_code != 201:
                 failures += 1
                 return

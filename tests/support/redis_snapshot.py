@@ -25,6 +25,11 @@ def snapshot(redis: SyncRedisClient, keys: Namespace) -> dict[str, Any]:
             value = redis.zrange(raw_key, 0, -1, withscores=True)
         elif kind == "set":
             value = sorted(redis.smembers(raw_key))
+        elif kind == "stream":
+            # A feed (the live projection's): what it says, not how often. An event applied
+            # twice is appended twice and readers skip the repeat (`LiveEntry.dedupe_key`);
+            # entry ids are arrival times, so a rebuilt feed has new ones.
+            value = sorted({tuple(sorted(fields.items())) for _, fields in redis.xrange(raw_key)})
         else:
             raise AssertionError(f"unexpected key type {kind} at {key}")
         found[key.removeprefix(prefix)] = value
