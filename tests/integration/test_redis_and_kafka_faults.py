@@ -30,7 +30,7 @@ from infra.local_services import KafkaBroker, LocalService, RedisServer, free_po
 from infra.settings import Settings
 from infra.topics import ensure_topics
 from projections.home_timelines.keys import CELEBRITIES_KEY, CELEBRITY_MARKS_KEY
-from tests.conftest import TEST_JWT_SECRET
+from tests.conftest import SESSION_RATE_LIMITS, TEST_JWT_SECRET
 from tests.support.client import PASSWORD, Account, ChirpClient, random_handle
 from tests.support.waiting import wait_for
 
@@ -69,6 +69,8 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack
         topic_partitions=4,
         celebrity_threshold=CELEBRITY_THRESHOLD,
         ready_max_lag_events=0,  # not ready while any serving projection lags at all
+        **SESSION_RATE_LIMITS,  # many registrations from one address: limits never reached
+        worker_metrics_port=0,  # the session's worker has the metrics port
     )
     stack = FaultStack(
         settings,
