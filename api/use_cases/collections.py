@@ -35,6 +35,9 @@ class ListLookup(Protocol):
     async def list_of(self, list_id: int) -> OwnedList | None:
         """The list if it exists (not deleted)."""
 
+    async def catch_up(self) -> None:
+        """Waits (bounded) until the lists read model has applied the whole log."""
+
     async def is_member(self, list_id: int, member_id: int) -> bool: ...
 
 
@@ -123,9 +126,12 @@ class CollectionUseCases:
 
     async def _own_list(self, owner_id: int, list_id: int) -> OwnedList:
         """The caller's list; someone else's is refused as unknown. The caller's own writes
-        were waited for before (the route's freshness dependency), so a list made moments
-        ago is seen."""
+        were waited for before (the route's freshness dependency); a list made moments ago
+        that is still not seen (that wait ran out) is waited for again, bounded (young id)."""
         found = await self.lists.list_of(list_id)
+        if found is None and self._young(list_id):
+            await self.lists.catch_up()
+            found = await self.lists.list_of(list_id)
         if found is None or found.owner_id != owner_id:
             raise ListNotFound(list_id)
         return found

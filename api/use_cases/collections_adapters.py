@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from api.lag import caught_up_with_log
 from api.services import ApiServices
 from api.use_cases.collections import CollectionUseCases, OwnedList
 from api.use_cases.handlers import UseCases
@@ -19,6 +20,10 @@ class ListsReadModel:
 
     def __init__(self, services: ApiServices) -> None:
         self.services = services
+
+    async def catch_up(self) -> None:
+        wait_s = self.services.config.read_wait_default_s
+        await caught_up_with_log(self.services, "lists", wait_s)
 
     async def list_of(self, list_id: int) -> OwnedList | None:
         lists = (await self.services.read_models.namespaces("lists"))["lists"]
