@@ -54,6 +54,7 @@ from tests.perf.http_paths import HttpPath, by_api_processes, home_targets, toke
 from tests.perf.report import render
 from tests.perf.search_latency import search_under_write_load
 from tests.perf.stack import BENCH_DIR, BenchStack, bench_settings, running_stack
+from tests.perf.streams import percentile, rss_kb
 from tests.perf.workload import (
     PASSWORD,
     SocialGraph,
@@ -71,13 +72,6 @@ REDUCED_RESULTS = REPO_ROOT / "var" / "bench-quick.json"
 # Run sizes: `make bench` uses FULL; `--quick` uses QUICK; single flags override either.
 FULL = {"users": 10_000, "mean_followees": 100, "seconds": 15.0, "fanout_tweets": 1000}
 QUICK = {"users": 1000, "mean_followees": 20, "seconds": 5.0, "fanout_tweets": 300}
-
-
-def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 @contextmanager
@@ -99,12 +93,6 @@ def peak_rss(pids: dict[str, int]) -> Iterator[dict[str, int]]:
     finally:
         done.set()
         sampler.join()
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
 # --- the worker's progress -------------------------------------------------------------------
