@@ -23,9 +23,9 @@ class ApiConfig:
     jwt_secret: str
     jwt_ttl_s: int
     max_body_bytes: int  # larger request bodies get 413
-    read_wait_default_s: float  # longest wait for a `Chirp-After` position (or a young id)
+    read_wait_default_s: float  # longest wait for a `Chirp-After` position
     recent_writes_ttl_s: float  # how long a user's reads wait for that user's latest write
-    young_id_s: float  # a write naming a missing tweet or user made this lately waits for it
+    young_id_s: float  # a write naming a missing id this young waits for it, this long at most
     inactive_s: int  # home timelines unread this long have expired
     ready_max_lag_events: int  # a serving projection further behind the log: not ready, stale
     trend_windows: HoppingWindows

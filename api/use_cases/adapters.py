@@ -54,7 +54,7 @@ class TweetsReadModel:
         self.read_models = services.read_models
 
     async def catch_up(self) -> None:
-        await caught_up_with_log(self.services, "tweets", self.services.config.read_wait_default_s)
+        await caught_up_with_log(self.services, "tweets", self.services.config.young_id_s)
 
     async def live_tweet(self, tweet_id: int) -> LiveTweet | None:
         tweets = (await self.read_models.namespaces("tweets"))["tweets"]
@@ -75,7 +75,7 @@ class UsersReadModel:
         self.read_models = services.read_models
 
     async def catch_up(self) -> None:
-        await self.caught_up()
+        await caught_up_with_log(self.services, "users", self.services.config.young_id_s)
 
     async def caught_up(self) -> bool:
         wait_s = self.services.config.read_wait_default_s
@@ -174,7 +174,7 @@ class MediaReadModel:
         self.services = services
 
     async def catch_up(self) -> None:
-        await caught_up_with_log(self.services, "media", self.services.config.read_wait_default_s)
+        await caught_up_with_log(self.services, "media", self.services.config.young_id_s)
 
     async def upload(self, media_id: int) -> Upload | None:
         media = (await self.services.read_models.namespaces("media"))["media"]

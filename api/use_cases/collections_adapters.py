@@ -22,8 +22,7 @@ class ListsReadModel:
         self.services = services
 
     async def catch_up(self) -> None:
-        wait_s = self.services.config.read_wait_default_s
-        await caught_up_with_log(self.services, "lists", wait_s)
+        await caught_up_with_log(self.services, "lists", self.services.config.young_id_s)
 
     async def list_of(self, list_id: int) -> OwnedList | None:
         lists = (await self.services.read_models.namespaces("lists"))["lists"]
