@@ -17,6 +17,7 @@ from api.contract import install_problem_schema
 from api.correlation import CorrelationIds
 from api.idempotency import IdempotencyKeys
 from api.lag import LagWatch
+from api.mastodon import attach_oauth_store, install_mastodon_api
 from api.metrics import ApiMetrics, RequestMetrics
 from api.node_lease import NodeLeases, leased_ids
 from api.problems import install_problem_handlers
@@ -108,6 +109,7 @@ def create_app(config: ApiConfig) -> FastAPI:
         async with services_for(config, metrics) as services:
             app.state.services = services
             app.state.use_cases = use_cases_for(services)
+            attach_oauth_store(app)
             app.state.lag_watch = lag_watch = LagWatch(
                 services,
                 config.ready_max_lag_events,
@@ -175,4 +177,5 @@ def create_app(config: ApiConfig) -> FastAPI:
     for router in routers:
         app.include_router(router)
     install_web_client(app)
+    install_mastodon_api(app)
     return app

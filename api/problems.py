@@ -11,6 +11,7 @@ import orjson
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -67,6 +68,30 @@ class Problem(Exception):
         self.detail = detail
         self.headers = headers
         self.extra = extra or {}
+
+
+# The errors a surface renders in its own form (a page, or Mastodon's `{"error": ...}`).
+READABLE_ERRORS = (Problem, Refused, DomainError, RequestValidationError, ValidationError)
+
+
+def readable(error: Exception) -> tuple[int, str]:
+    """A refusal as a status and a sentence for a person."""
+    if isinstance(error, Problem):
+        return error.status, error.detail
+    if isinstance(error, Refused):
+        status = REFUSALS.get(type(error), (400, "", None))[0]
+        return status, str(error)
+    if isinstance(error, NotTheAuthor):
+        return 403, str(error)
+    if isinstance(error, DomainError):
+        return 422, str(error)
+    if isinstance(error, RequestValidationError | ValidationError):
+        messages = []
+        for item in error.errors():
+            where = " ".join(str(part) for part in item.get("loc", ())[1:])
+            messages.append(f"{where}: {item.get('msg', 'invalid')}" if where else item["msg"])
+        return 422, "; ".join(messages) or "the request is not valid"
+    raise error
 
 
 def problem_response(

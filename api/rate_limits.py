@@ -155,9 +155,21 @@ def caller_of(scope: Scope, tokens: TokenIssuer) -> str:
     return f"address:{client[0] if client else 'unknown'}"
 
 
+# The JSON APIs: `/v1`, the media files, and the Mastodon client API (`api.mastodon`).
+API_PREFIXES = (
+    "/v1/",
+    "/media/",
+    "/openapi.json",
+    "/api/",
+    "/oauth/",
+    "/.well-known/",
+    "/nodeinfo/",
+)
+
+
 def is_web_page(path: str) -> bool:
     """A page of the web client, shown to a person (the JSON API is under /v1)."""
-    return not path.startswith(("/v1/", "/media/", "/openapi.json"))
+    return not path.startswith(API_PREFIXES)
 
 
 def too_many_requests_page(detail: str, headers: dict[str, str]) -> Response:

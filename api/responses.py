@@ -11,6 +11,11 @@ from api.positions import POSITION_HEADER, encode_token
 from schemas.log import Position
 
 
+def body_of(response: Response) -> Any:
+    """The payload of a JSON route's answer (a route called in process by another surface)."""
+    return orjson.loads(bytes(response.body))
+
+
 def json_response(
     payload: Any, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:

@@ -137,6 +137,11 @@ class UseCases:
     async def log_in(self, handle: str, password: str) -> Session:
         """A bearer token for a handle and its password; a registration on its way to the
         read models (its handle is claimed) is waited for."""
+        caller = await self.authenticate(handle, password)
+        return Session(self.tokens.issue(caller), self.tokens.ttl_s)
+
+    async def authenticate(self, handle: str, password: str) -> Caller:
+        """The user a handle and its password name (`WrongCredentials` otherwise)."""
         user_id = await self._registered_user_id(handle)
         if user_id is None:
             raise WrongCredentials
@@ -146,8 +151,7 @@ class UseCases:
         account = await self.users.account(user_id)
         if account is None:
             raise WrongCredentials
-        caller = Caller(account.user_id, account.handle, account.display_name)
-        return Session(self.tokens.issue(caller), self.tokens.ttl_s)
+        return Caller(account.user_id, account.handle, account.display_name)
 
     async def post_tweet(
         self, command: PostTweet, *, correlation_id: str | None = None

@@ -14,18 +14,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import orjson
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import Caller
 from api.deps import BearerToken, Freshness, Page, reads
 from api.hydration import HYDRATION_PROJECTIONS
-from api.problems import REFUSALS, Problem
+from api.problems import READABLE_ERRORS, Problem, readable
+from api.responses import body_of
 from api.routes import notifications, search, suggestions, timelines, trends, tweets, users
 from api.services import ApiServices
 from api.use_cases.errors import Refused
@@ -41,7 +39,7 @@ from api.web.session import (
 )
 from api.web.static_files import STATIC_DIR, VENDORED
 from domain.commands import PostTweet, RegisterUser
-from domain.errors import DomainError, NotTheAuthor
+from domain.errors import DomainError
 from domain.text import MAX_TWEET_CHARS
 from projections.follow_graph import is_following
 
@@ -59,26 +57,6 @@ PAGE_HEADERS = {
 templates = Jinja2Templates(directory=STATIC_DIR.parent / "templates")
 
 
-def readable(error: Exception) -> tuple[int, str]:
-    """A refusal as a status and a sentence for a person."""
-    if isinstance(error, Problem):
-        return error.status, error.detail
-    if isinstance(error, Refused):
-        status = REFUSALS.get(type(error), (400, "", None))[0]
-        return status, str(error)
-    if isinstance(error, NotTheAuthor):
-        return 403, str(error)
-    if isinstance(error, DomainError):
-        return 422, str(error)
-    if isinstance(error, RequestValidationError | ValidationError):
-        messages = []
-        for item in error.errors():
-            where = " ".join(str(part) for part in item.get("loc", ())[1:])
-            messages.append(f"{where}: {item.get('msg', 'invalid')}" if where else item["msg"])
-        return 422, "; ".join(messages) or "the request is not valid"
-    raise error
-
-
 class WebRoute(APIRoute):
     """Routes whose refusals render as a readable page (or, for htmx, a message in place)."""
 
@@ -88,7 +66,7 @@ class WebRoute(APIRoute):
         async def handle(request: Request) -> Response:
             try:
                 return await handler(request)
-            except (Problem, Refused, DomainError, RequestValidationError, ValidationError) as e:
+            except READABLE_ERRORS as e:
                 status, message = readable(e)
                 return error_answer(request, status, message)
 
@@ -146,11 +124,6 @@ async def checked_form(request: Request) -> None:
 
 
 CSRF = [Depends(checked_form)]
-
-
-def body_of(response: Response) -> Any:
-    """The payload of a JSON route's answer (called in process)."""
-    return orjson.loads(bytes(response.body))
 
 
 def is_htmx(request: Request) -> bool:
