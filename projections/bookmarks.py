@@ -13,7 +13,7 @@ this module reads or writes these keys; it never reads another projection's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.events import BookmarkRemoved, Event, TweetBookmarked
 from domain.ids import ID_DIGITS, sortable_id
@@ -92,3 +92,8 @@ async def bookmarks_page(
 
 async def is_bookmarked(redis: RedisClient, keys: Namespace, user_id: int, tweet_id: int) -> bool:
     return bool(await redis.hexists(index_key(keys, user_id), str(tweet_id)))
+
+
+def queue_is_bookmarked(pipe: Any, keys: Namespace, user_id: int, tweet_id: int) -> None:
+    """Queues whether the user has bookmarked the tweet (a bool)."""
+    pipe.hexists(index_key(keys, user_id), str(tweet_id))

@@ -9,7 +9,7 @@ partition, so both sets see them in order.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.events import Event, TweetLiked, TweetUnliked
 from domain.ids import sortable_id
@@ -54,3 +54,8 @@ async def liked_by(redis: RedisClient, keys: Namespace, user_id: int) -> list[in
     """Every tweet id the user likes (an erasure takes them all back)."""
     members = await redis.zrangebylex(liked_key(keys, user_id), "-", "+")
     return [int(member) for member in members]
+
+
+def queue_likes_it(pipe: Any, keys: Namespace, tweet_id: int, user_id: int) -> None:
+    """Queues whether the user likes the tweet: a score if so, None if not."""
+    pipe.zscore(likers_key(keys, tweet_id), sortable_id(user_id))

@@ -152,3 +152,13 @@ async def reply_page(
     if len(ids) > limit:
         return ids[:limit], ids[limit - 1]
     return ids, None
+
+
+def queue_stored_tweet(pipe: Any, keys: Namespace, tweet_id: int) -> None:
+    """Queues the stored tweet (orjson bytes) or None."""
+    pipe.get(tweet_key(keys, tweet_id))
+
+
+def queue_has_retweeted(pipe: Any, keys: Namespace, tweet_id: int, user_id: int) -> None:
+    """Queues whether the user's retweet of the tweet stands (a bool)."""
+    pipe.hexists(retweet_by_key(keys, tweet_id), str(user_id))

@@ -164,3 +164,9 @@ async def users_by_name_prefix(
 
 async def is_erased(redis: RedisClient, keys: Namespace, user_id: int) -> bool:
     return bool(await redis.exists(erased_key(keys, user_id)))
+
+
+def queue_user_id_for_handle(pipe: Any, keys: Namespace, handle: str) -> None:
+    """Queues the id registered under a handle (bytes) or None; unlike `user_id_for_handle`
+    an erased account's id is answered too."""
+    pipe.get(handle_index_key(keys, handle))
