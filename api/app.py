@@ -143,7 +143,10 @@ def create_app(config: ApiConfig) -> FastAPI:
     app.add_middleware(
         BodySizeLimit,
         max_bytes=config.max_body_bytes,
-        larger_limits={"/v1/media": config.media_max_bytes},
+        larger_limits={
+            path: config.media_max_bytes
+            for path in ("/v1/media", "/api/v1/media", "/api/v2/media")
+        },
     )
     # Outermost: every answer, a 413 or an idempotent replay included, counts and is labelled.
     app.add_middleware(
