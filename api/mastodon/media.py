@@ -1,6 +1,6 @@
 """Media: uploads (`POST /api/v2/media`, and `/api/v1/media` for older clients), an upload
-read back (`GET /api/v1/media/:id`) and its description (`PUT`), and the MediaAttachment
-entity (`media_attachment`) that statuses carry.
+read back (`GET /api/v1/media/:id`) and its description (`PUT`), rendered as the
+MediaAttachment entity statuses carry (`statuses_entity.media_attachment`).
 
 Uploads go through the same `upload_media` use case as `POST /v1/media`: the bytes are sniffed,
 decoded and stored before `MediaUploaded` is produced, so an upload is finished when it is
@@ -10,16 +10,16 @@ after the upload, so `PUT` refuses a new description (422) instead of pretending
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from api.deps import CorrelationId
 from api.mastodon.context import Masto, scoped
-from api.mastodon.entities import absolute
 from api.mastodon.errors import NOT_FOUND, MastodonError, MastodonRoute
 from api.mastodon.params import params_of
+from api.mastodon.statuses_entity import media_attachment
 from api.positions import POSITION_HEADER, encode_token
 from api.responses import json_response
 from api.routes.media import MAX_ALT_TEXT, uploaded_view
@@ -32,58 +32,6 @@ router = APIRouter(route_class=MastodonRoute, include_in_schema=False)
 
 # Mastodon asks `write:media` to read an upload back too (only its owner may).
 WriteMedia = Annotated[Masto, Depends(scoped("write:media"))]
-
-PREVIEW_RENDITIONS = ("small", "poster", "thumb")
-
-
-def media_type(content_type: str | None) -> str:
-    """Mastodon's attachment type: a GIF is kept as a GIF (an image), not made a `gifv`."""
-    if content_type is None:
-        return "unknown"
-    if content_type.startswith("image/"):
-        return "image"
-    if content_type.startswith("video/"):
-        return "video"
-    return "unknown"
-
-
-def _dimensions(width: Any, height: Any) -> dict[str, Any]:
-    if not width or not height:
-        return {}
-    return {
-        "width": width,
-        "height": height,
-        "size": f"{width}x{height}",
-        "aspect": round(width / height, 6),
-    }
-
-
-def media_attachment(view: JsonObject, base_url: str) -> JsonObject:
-    """A MediaAttachment from a `/v1` media view (`media_view`, as tweets carry in `media`).
-    An attachment whose description was not found (a view with its id only) is `unknown`."""
-    variants: dict[str, JsonObject] = view.get("variants") or {}
-    url = absolute(base_url, view["url"]) if view.get("url") else None
-    preview = next((variants[name] for name in PREVIEW_RENDITIONS if name in variants), None)
-    original = _dimensions(view.get("width"), view.get("height"))
-    if original and view.get("duration_s") is not None:
-        original["duration"] = view["duration_s"]
-    meta: JsonObject = {"original": original} if original else {}
-    if preview is not None:
-        small = _dimensions(preview.get("width"), preview.get("height"))
-        if small:
-            meta["small"] = small
-    return {
-        "id": str(view["id"]),
-        "type": media_type(view.get("content_type")),
-        "url": url,
-        "preview_url": absolute(base_url, preview["url"]) if preview is not None else url,
-        "remote_url": None,
-        "preview_remote_url": None,
-        "text_url": None,
-        "meta": meta,
-        "description": view.get("alt_text"),
-        "blurhash": None,
-    }
 
 
 @router.post("/api/v2/media")
