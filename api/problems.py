@@ -19,6 +19,7 @@ from starlette.routing import compile_path
 
 from api.node_lease import NodeLeaseLost
 from api.use_cases.errors import (
+    EmailTaken,
     HandleTaken,
     ListNotFound,
     MediaNotAccepted,
@@ -42,6 +43,7 @@ REFUSALS: dict[type[Refused], tuple[int, str, dict[str, str] | None]] = {
     UserNotFound: (404, "User not found", None),
     ListNotFound: (404, "List not found", None),
     HandleTaken: (409, "Handle taken", None),
+    EmailTaken: (409, "Email taken", None),
     ReadModelBehind: (503, "Service unavailable", {"Retry-After": "1"}),
     WrongCredentials: (401, "Unauthorized", {"WWW-Authenticate": "Bearer"}),
     PasswordMismatch: (403, "Password mismatch", None),

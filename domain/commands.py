@@ -16,6 +16,18 @@ class RegisterUser:
     handle: str
     password: str
     display_name: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateProfile:
+    """Change what a user's profile shows; None leaves a field as it is."""
+
+    user_id: int
+    handle: str
+    display_name: str | None = None
+    bio: str | None = None
+    avatar_media_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,14 @@ class InvalidDisplayName(DomainError):
     """A display name is too long or contains control characters."""
 
 
+class InvalidEmail(DomainError):
+    """An email address is not one mail could be sent to."""
+
+
+class InvalidBio(DomainError):
+    """A bio is too long or contains control characters other than line breaks."""
+
+
 class InvalidLocation(DomainError):
     """A latitude or longitude is outside its range."""
 

@@ -19,6 +19,9 @@ class UserRegistered:
     display_name: str
     password_hash: str
     registered_at_ms: int
+    # Private: how the account logs in besides its handle (Mastodon clients register with
+    # one); no public view shows it. None in events written before version 2.
+    email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +202,19 @@ class BookmarkRemoved:
 
 
 @dataclass(frozen=True, slots=True)
+class ProfileUpdated:
+    """`user_id` changed its profile: each field given replaces the one shown (None keeps it).
+    Carries the handle so the user-search index can re-index a new display name."""
+
+    user_id: int
+    handle: str
+    updated_at_ms: int
+    display_name: str | None = None
+    bio: str | None = None
+    avatar_media_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AccountErased:
     """`user_id`'s account was erased at its own request. Produced after the take-backs of
     everything it did in other aggregates (tweets deleted, retweets undone, likes taken back,
@@ -235,6 +251,7 @@ Event = (
     | TweetBookmarked
     | BookmarkRemoved
     | AccountErased
+    | ProfileUpdated
 )
 EVENT_TYPES: tuple[type[Event], ...] = get_args(Event)
 """Every event class, in the order of the `Event` union."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from domain.commands import DeleteTweet, GeoPoint, PostTweet, RegisterUser
+from domain.commands import DeleteTweet, GeoPoint, PostTweet, RegisterUser, UpdateProfile
 from domain.errors import (
     CannotFollowSelf,
     InvalidAttachments,
@@ -15,6 +15,7 @@ from domain.errors import (
 )
 from domain.events import (
     NotificationsRead,
+    ProfileUpdated,
     RetweetUndone,
     TweetDeleted,
     TweetLiked,
@@ -26,7 +27,9 @@ from domain.events import (
     UserUnfollowed,
 )
 from domain.text import (
+    check_bio,
     check_display_name,
+    check_email,
     check_handle,
     check_password,
     extract_hashtags,
@@ -40,7 +43,10 @@ def validate_registration(command: RegisterUser) -> RegisterUser:
     handle = check_handle(command.handle)
     check_password(command.password)
     display_name = check_display_name(command.display_name or handle) or handle
-    return RegisterUser(handle=handle, password=command.password, display_name=display_name)
+    email = check_email(command.email) if command.email is not None else None
+    return RegisterUser(
+        handle=handle, password=command.password, display_name=display_name, email=email
+    )
 
 
 def register_user(
@@ -53,6 +59,23 @@ def register_user(
         display_name=valid.display_name or valid.handle,
         password_hash=password_hash,
         registered_at_ms=now_ms,
+        email=valid.email,
+    )
+
+
+def update_profile(command: UpdateProfile, *, now_ms: int) -> ProfileUpdated:
+    """A profile change: the display name and bio checked (an empty display name shows the
+    handle), the avatar an upload the use case has checked is the user's own image."""
+    display_name = None
+    if command.display_name is not None:
+        display_name = check_display_name(command.display_name) or command.handle
+    return ProfileUpdated(
+        user_id=command.user_id,
+        handle=command.handle,
+        updated_at_ms=now_ms,
+        display_name=display_name,
+        bio=check_bio(command.bio) if command.bio is not None else None,
+        avatar_media_id=command.avatar_media_id,
     )
 
 

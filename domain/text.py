@@ -10,13 +10,24 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from domain.errors import InvalidDisplayName, InvalidHandle, InvalidPassword, InvalidTweetText
+from domain.errors import (
+    InvalidBio,
+    InvalidDisplayName,
+    InvalidEmail,
+    InvalidHandle,
+    InvalidPassword,
+    InvalidTweetText,
+)
 
 MAX_TWEET_CHARS = 280
 MAX_DISPLAY_NAME_CHARS = 50
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 128
 HANDLE_PATTERN = re.compile(r"[A-Za-z0-9_]{1,15}")
+MAX_EMAIL_CHARS = 254
+MAX_BIO_CHARS = 500
+# One `@`, no spaces, a dotted domain: what a form accepts, not RFC 5322 in full.
+EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 RESERVED_HANDLES = frozenset({"me"})  # `/v1/users/me` is the caller's own account
 
 # A word character that is not a digit-only run: hashtags need at least one letter or "_".
@@ -75,6 +86,29 @@ def check_display_name(display_name: str) -> str:
         )
     if any(unicodedata.category(ch) == "Cc" for ch in normalized):
         raise InvalidDisplayName("display name must not contain control characters")
+    return normalized
+
+
+def check_email(email: str) -> str:
+    """The address, trimmed, if it looks like one mail could go to."""
+    address = email.strip()
+    if len(address) > MAX_EMAIL_CHARS or not EMAIL_PATTERN.fullmatch(address):
+        raise InvalidEmail("email is not a valid address")
+    return address
+
+
+def email_key(email: str) -> str:
+    """Email addresses are one account's regardless of case."""
+    return email.strip().lower()
+
+
+def check_bio(bio: str) -> str:
+    """A bio: NFC-normalised, trimmed, at most 500 characters, line breaks allowed."""
+    normalized = unicodedata.normalize("NFC", bio).strip()
+    if len(normalized) > MAX_BIO_CHARS:
+        raise InvalidBio(f"note must be at most {MAX_BIO_CHARS} characters")
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in normalized):
+        raise InvalidBio("note must not contain control characters")
     return normalized
 
 

@@ -7,6 +7,9 @@ The password hash lives in its own key so that a profile read can never leak it.
 `{name}\0{id}` for the lower-cased handle and each case-folded word of the display name, so
 `ZRANGEBYLEX` finds the users whose handle or a display-name word starts with a prefix;
 `{names}:of:{id}` (same slot) is the set of members a user was indexed under.
+`{emails}:index` hash (lower-cased address -> id) finds an account by its private email
+address (log-in), `{emails}:of` (id -> address) lets erasure remove it; no view reads them.
+A profile's `bio` and `avatar_media_id` fields come from `ProfileUpdated`.
 
 An erased account (`AccountErased`, after its registration on the same partition) loses its
 profile, password hash and index entries, and gets `erased:{id}`: its id is refused as a
@@ -20,10 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from domain.events import AccountErased, Event, UserRegistered
-from domain.text import handle_key
+from domain.events import AccountErased, Event, ProfileUpdated, UserRegistered
+from domain.text import email_key, handle_key
 from projections.base import Namespace, as_text
-from projections.lua import LuaScript
+from projections.lua import LuaScript, ScriptArg
 
 if TYPE_CHECKING:
     from redis.asyncio.client import Pipeline
@@ -37,6 +40,8 @@ class UserProfile:
     handle: str
     display_name: str
     registered_at_ms: int
+    bio: str = ""
+    avatar_media_id: int | None = None
 
 
 def profile_key(keys: Namespace, user_id: int) -> str:
@@ -49,6 +54,22 @@ def handle_index_key(keys: Namespace, handle: str) -> str:
 
 # KEYS: prefix index, the user's indexed members (the names slot)
 _FORGET_NAMES = LuaScript("projections.scripts", "user_names_forget.lua")
+
+
+# KEYS: email index, addresses by id (the emails slot); ARGV: user id
+_FORGET_EMAIL = LuaScript("projections.scripts", "user_email_forget.lua")
+# KEYS: profile; ARGV: field, value, ...
+_UPDATE_PROFILE = LuaScript("projections.scripts", "user_profile_update.lua")
+# KEYS: prefix index, the user's indexed members; ARGV: the new members
+_REINDEX_NAMES = LuaScript("projections.scripts", "user_names_reindex.lua")
+
+
+def email_index_key(keys: Namespace) -> str:
+    return keys.in_slot("emails", "index")
+
+
+def emails_by_id_key(keys: Namespace) -> str:
+    return keys.in_slot("emails", "of")
 
 
 def name_index_key(keys: Namespace) -> str:
@@ -94,11 +115,38 @@ class UsersProjection:
             members = [f"{name}\0{event.user_id}" for name in sorted(names)]
             tx.zadd(name_index_key(keys), dict.fromkeys(members, 0))
             tx.sadd(indexed_names_key(keys, event.user_id), *members)
+            if event.email:
+                address = email_key(event.email)
+                tx.hset(email_index_key(keys), address, event.user_id)
+                tx.hset(emails_by_id_key(keys), str(event.user_id), address)
+        elif isinstance(event, ProfileUpdated):
+            self._update_profile(event, keys, tx)
         elif isinstance(event, AccountErased):
             tx.set(erased_key(keys, event.user_id), event.erased_at_ms)
             tx.delete(profile_key(keys, event.user_id), keys.of("password", event.user_id))
             _FORGET_NAMES.queue(
                 tx, [name_index_key(keys), indexed_names_key(keys, event.user_id)], []
+            )
+            _FORGET_EMAIL.queue(
+                tx, [email_index_key(keys), emails_by_id_key(keys)], [event.user_id]
+            )
+
+    @staticmethod
+    def _update_profile(event: ProfileUpdated, keys: Namespace, tx: Pipeline) -> None:
+        changed: list[ScriptArg] = []
+        if event.display_name is not None:
+            changed += ["display_name", event.display_name]
+        if event.bio is not None:
+            changed += ["bio", event.bio]
+        if event.avatar_media_id is not None:
+            changed += ["avatar_media_id", event.avatar_media_id]
+        if changed:
+            _UPDATE_PROFILE.queue(tx, [profile_key(keys, event.user_id)], changed)
+        if event.display_name is not None:
+            names = searchable_names(event.handle, event.display_name)
+            members: list[ScriptArg] = [f"{name}\0{event.user_id}" for name in sorted(names)]
+            _REINDEX_NAMES.queue(
+                tx, [name_index_key(keys), indexed_names_key(keys, event.user_id)], members
             )
 
 
@@ -106,6 +154,16 @@ async def user_id_for_handle(redis: RedisClient, keys: Namespace, handle: str) -
     """The id of the user registered under a handle; None if nobody is, or if the account was
     erased (its handle stays reserved: the handle key still names the erased id)."""
     raw = await redis.get(handle_index_key(keys, handle))
+    if raw is None:
+        return None
+    user_id = int(raw)
+    return None if await is_erased(redis, keys, user_id) else user_id
+
+
+async def user_id_for_email(redis: RedisClient, keys: Namespace, email: str) -> int | None:
+    """The id of the account registered with this email address (any case); None if none is
+    (an erased account's address leaves the index)."""
+    raw = await redis.hget(email_index_key(keys), email_key(email))
     if raw is None:
         return None
     user_id = int(raw)
@@ -120,6 +178,8 @@ def profile_from_hash(raw: dict[bytes, bytes]) -> UserProfile | None:
         handle=raw[b"handle"].decode(),
         display_name=raw[b"display_name"].decode(),
         registered_at_ms=int(raw[b"registered_at_ms"]),
+        bio=raw.get(b"bio", b"").decode(),
+        avatar_media_id=int(raw[b"avatar_media_id"]) if raw.get(b"avatar_media_id") else None,
     )
 
 

@@ -28,6 +28,7 @@ from domain.events import (
     MediaUploaded,
     MediaVariant,
     NotificationsRead,
+    ProfileUpdated,
     RetweetUndone,
     TweetBookmarked,
     TweetDeleted,
@@ -149,6 +150,12 @@ CATALOGUE: tuple[EventSpec[Any], ...] = (
         "users",
         key_of=lambda e: e.user_id,
         avro_names={"erased_at_ms": "erased_at"},
+    ),
+    EventSpec(
+        ProfileUpdated,
+        "users",
+        key_of=lambda e: e.user_id,
+        avro_names={"updated_at_ms": "updated_at"},
     ),
     # Lists and bookmarks are keyed by their owner: one user's collections stay in order.
     EventSpec(

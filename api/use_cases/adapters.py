@@ -27,7 +27,7 @@ from projections.follow_graph import is_following
 from projections.home_timelines import hold_for_follow
 from projections.media import media_description
 from projections.tweets import StoredTweet, live_tweet, retweet_of_user
-from projections.users import password_hash, profiles, user_id_for_handle
+from projections.users import password_hash, profiles, user_id_for_email, user_id_for_handle
 from schemas.log import Position
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,10 @@ class UsersReadModel:
         its claim, so registering it again is refused as taken)."""
         users = (await self.read_models.namespaces("users"))["users"]
         return await user_id_for_handle(self.redis, users, handle)
+
+    async def user_id_for_email(self, email: str) -> int | None:
+        users = (await self.read_models.namespaces("users"))["users"]
+        return await user_id_for_email(self.redis, users, email)
 
     async def account(self, user_id: int) -> Account | None:
         users = (await self.read_models.namespaces("users"))["users"]

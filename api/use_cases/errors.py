@@ -31,6 +31,11 @@ class UserNotFound(Refused):
         self.handle = handle
 
 
+class EmailTaken(Refused):
+    def __init__(self) -> None:
+        super().__init__("email is taken")
+
+
 class HandleTaken(Refused):
     def __init__(self, handle: str) -> None:
         super().__init__(f"handle {handle!r} is taken")

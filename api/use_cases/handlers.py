@@ -17,12 +17,14 @@ nothing is refused without waiting.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from api.auth import Caller
 from api.media_processing import InvalidMedia, UnsupportedMedia
 from api.use_cases.errors import (
+    EmailTaken,
     HandleTaken,
     MediaNotAccepted,
     MediaUnusable,
@@ -50,11 +52,18 @@ from api.use_cases.ports import (
     UserLookup,
 )
 from domain import model
-from domain.commands import DeleteTweet, PostTweet, RegisterUser
+from domain.commands import DeleteTweet, PostTweet, RegisterUser, UpdateProfile
 from domain.errors import InvalidAttachments
-from domain.events import Event, MediaUploaded, MediaVariant, TweetPosted, UserRegistered
+from domain.events import (
+    Event,
+    MediaUploaded,
+    MediaVariant,
+    ProfileUpdated,
+    TweetPosted,
+    UserRegistered,
+)
 from domain.ids import made_lately
-from domain.text import handle_key
+from domain.text import email_key, handle_key
 from schemas.log import Position
 
 EventT = TypeVar("EventT", bound=Event)
@@ -63,6 +72,12 @@ EventT = TypeVar("EventT", bound=Event)
 def media_object_key(media_id: int, variant: str) -> str:
     """Where one rendition of an upload lives in the object store."""
     return f"{media_object_prefix(media_id)}{variant}"
+
+
+def email_claim(email: str) -> str:
+    """The claim key of an email address: its digest (a claim names no address). No handle
+    has a `-` or `:`, so it never meets a handle's claim."""
+    return "email-sha256:" + hashlib.sha256(email_key(email).encode()).hexdigest()
 
 
 def media_object_prefix(media_id: int) -> str:
@@ -105,13 +120,19 @@ class UseCases:
     async def register(
         self, command: RegisterUser, *, correlation_id: str | None = None
     ) -> Published[UserRegistered]:
-        """Register an account under a handle nobody holds, whatever its case."""
+        """Register an account under a handle nobody holds, whatever its case (and an email
+        address no other account has, if one is given)."""
         valid = model.validate_registration(command)
         user_id = self.ids.next_id()
         claim = handle_key(valid.handle)
         if not await self.claims.claim(claim, user_id):
             raise HandleTaken(valid.handle)
+        claims = [claim]
         try:
+            if valid.email is not None:
+                if not await self.claims.claim(email_claim(valid.email), user_id):
+                    raise EmailTaken
+                claims.append(email_claim(valid.email))
             # Claims live in Redis, which may have lost some (wiped, or restarted from an older
             # file): then only the users read model knows the handles registered before, once
             # it has applied the whole log. It is asked while the password hashes.
@@ -122,14 +143,17 @@ class UseCases:
                 raise ReadModelBehind("users")
             if await self.users.user_id(valid.handle) is not None:
                 raise HandleTaken(valid.handle)
+            if valid.email is not None and await self.users.user_id_for_email(valid.email):
+                raise EmailTaken
             event = model.register_user(
                 valid, user_id=user_id, password_hash=password_hash, now_ms=self.clock()
             )
             position = await self.log.publish(event, correlation_id=correlation_id)
         except BaseException:
             # Whatever went wrong, the handle must not stay claimed by an account that
-            # was never published.
-            await self.claims.release(claim)
+            # was never published (nor an email address).
+            for taken in claims:
+                await self.claims.release(taken)
             raise
         await self.recent_writes.remember(user_id, position)
         return Published(event, position)
@@ -140,9 +164,13 @@ class UseCases:
         caller = await self.authenticate(handle, password)
         return Session(self.tokens.issue(caller), self.tokens.ttl_s)
 
-    async def authenticate(self, handle: str, password: str) -> Caller:
-        """The user a handle and its password name (`WrongCredentials` otherwise)."""
-        user_id = await self._registered_user_id(handle)
+    async def authenticate(self, login: str, password: str) -> Caller:
+        """The user a handle (or the account's email address: it has an `@`, no handle does)
+        and its password name (`WrongCredentials` otherwise)."""
+        if "@" in login:
+            user_id = await self._user_id_for_email(login)
+        else:
+            user_id = await self._registered_user_id(login)
         if user_id is None:
             raise WrongCredentials
         stored = await self.users.password_hash(user_id)
@@ -302,6 +330,17 @@ class UseCases:
         )
         return Published(event, await self._publish(event, owner_id, correlation_id))
 
+    async def update_profile(
+        self, command: UpdateProfile, *, correlation_id: str | None = None
+    ) -> Published[ProfileUpdated]:
+        """Change the profile; an avatar must be one of the user's own image uploads."""
+        if command.avatar_media_id is not None:
+            avatar = await self._upload(command.avatar_media_id)
+            if avatar.owner_id != command.user_id or not avatar.content_type.startswith("image/"):
+                raise InvalidAttachments("the avatar must be an image you uploaded")
+        event = model.update_profile(command, now_ms=self.clock())
+        return Published(event, await self._publish(event, command.user_id, correlation_id))
+
     async def _publish(self, event: Event, user_id: int, correlation_id: str | None) -> Position:
         """Append the event and remember it as the user's latest write."""
         position = await self.log.publish(event, correlation_id=correlation_id)
@@ -331,6 +370,16 @@ class UseCases:
         if found is None:
             raise InvalidAttachments(f"no upload with id {media_id}")
         return found
+
+    async def _user_id_for_email(self, email: str) -> int | None:
+        """As `_registered_user_id`, by email address."""
+        user_id = await self.users.user_id_for_email(email)
+        if user_id is None:
+            claimed_by = await self.claims.holder(email_claim(email))
+            if claimed_by is not None and self._young(claimed_by):
+                await self.users.catch_up()
+                user_id = await self.users.user_id_for_email(email)
+        return user_id
 
     async def _registered_user_id(self, handle: str) -> int | None:
         """The id of the user registered under a handle, waiting for a registration that is

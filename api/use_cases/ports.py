@@ -53,6 +53,9 @@ class UserLookup(Protocol):
     async def user_id(self, handle: str) -> int | None:
         """The id of the user with this handle (any case), if one is registered."""
 
+    async def user_id_for_email(self, email: str) -> int | None:
+        """The id of the user registered with this email address (any case), if any."""
+
     async def account(self, user_id: int) -> Account | None: ...
 
     async def password_hash(self, user_id: int) -> str | None: ...

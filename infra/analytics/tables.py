@@ -40,7 +40,7 @@ from domain.events import Event
 
 NAMESPACE = "chirp"
 MILLIS_SUFFIX = "_at_ms"
-EXCLUDED_FIELDS = frozenset({"password_hash"})  # secrets stay out of the warehouse
+EXCLUDED_FIELDS = frozenset({"password_hash", "email"})  # secrets and contact details stay out
 PARTITION_SOURCE = "occurred_at"
 PARTITION_NAME = "occurred_day"
 PARTITION_FIELD_ID = 1000  # Iceberg numbers partition fields from 1000

@@ -63,6 +63,7 @@ def test_each_event_type_gets_a_snake_case_table_in_the_chirp_namespace() -> Non
         "tweet_bookmarked",
         "bookmark_removed",
         "account_erased",
+        "profile_updated",
     }
     assert event_table(TweetPosted).identifier == (NAMESPACE, "tweet_posted")
 

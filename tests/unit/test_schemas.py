@@ -39,6 +39,7 @@ from domain.events import (
     MediaUploaded,
     MediaVariant,
     NotificationsRead,
+    ProfileUpdated,
     RetweetUndone,
     TweetBookmarked,
     TweetDeleted,
@@ -90,6 +91,7 @@ EXAMPLES: list[Event] = [
         display_name="Zoë 🐦 ناصر",
         password_hash="",
         registered_at_ms=0,
+        email="zoe@example.org",
     ),
     TweetPosted(tweet_id=1, author_id=2, text="hello", created_at_ms=1_732_000_000_000),
     TweetPosted(
@@ -157,6 +159,8 @@ EXAMPLES: list[Event] = [
         alt_text="a wave, breaking",
         duration_s=4.5,
     ),
+    ProfileUpdated(user_id=1, handle="x", updated_at_ms=2, display_name="Zoë", bio=""),
+    ProfileUpdated(user_id=MAX_LONG, handle="y", updated_at_ms=3, avatar_media_id=MAX_LONG),
 ]
 
 
@@ -187,6 +191,7 @@ def _reference_datum(event: Event) -> dict[str, Any]:
                 "display_name": event.display_name,
                 "password_hash": event.password_hash,
                 "registered_at": timestamp(event.registered_at_ms),
+                "email": event.email,
             }
         case TweetPosted():
             location = event.location
@@ -349,6 +354,7 @@ KEYED_EVENTS: list[tuple[Event, str, int]] = [
     ),
     (BookmarkRemoved(user_id=4, tweet_id=1, removed_at_ms=0), "collections", 4),
     (AccountErased(user_id=6, erased_at_ms=0), "users", 6),
+    (ProfileUpdated(user_id=7, handle="h", updated_at_ms=0, bio=""), "users", 7),
 ]
 
 
@@ -725,6 +731,7 @@ def test_registry_looks_up_by_fingerprint_and_name() -> None:
     [
         TweetLiked(tweet_id=1, user_id=2, liked_at_ms=3),
         TweetPosted(tweet_id=1, author_id=2, text="@ada", created_at_ms=3, mentions=("ada",)),
+        UserRegistered(1, "ada", "Ada", "$argon2id$x", 4),
     ],
     ids=lambda e: type(e).__name__,
 )

@@ -10,6 +10,7 @@ from api.auth import Caller
 from api.media_processing import InvalidMedia, ProcessedMedia, Rendition, UnsupportedMedia
 from api.problems import REFUSALS
 from api.use_cases.errors import (
+    EmailTaken,
     HandleTaken,
     ListNotFound,
     MediaNotAccepted,
@@ -27,6 +28,7 @@ from domain.commands import PostTweet, RegisterUser
 from domain.errors import (
     CannotFollowSelf,
     InvalidAttachments,
+    InvalidEmail,
     InvalidHandle,
     InvalidReadMarker,
     InvalidTweetText,
@@ -72,6 +74,7 @@ class ReadModels:
     tweets: dict[int, LiveTweet] = field(default_factory=dict)
     retweets: dict[tuple[int, int], int] = field(default_factory=dict)
     handles: dict[str, int] = field(default_factory=dict)
+    emails: dict[str, int] = field(default_factory=dict)
     accounts: dict[int, Account] = field(default_factory=dict)
     password_hashes: dict[int, str] = field(default_factory=dict)
     edges: set[tuple[int, int]] = field(default_factory=set)
@@ -101,6 +104,8 @@ class ReadModels:
                     event.user_id, event.handle, event.display_name
                 )
                 self.password_hashes[event.user_id] = event.password_hash
+                if event.email:
+                    self.emails[event.email.lower()] = event.user_id
             case TweetPosted():
                 self.tweets[event.tweet_id] = LiveTweet(
                     event.tweet_id,
@@ -130,6 +135,9 @@ class ReadModels:
     # UserLookup
     async def user_id(self, handle: str) -> int | None:
         return self.handles.get(handle_key(handle))
+
+    async def user_id_for_email(self, email: str) -> int | None:
+        return self.emails.get(email.lower())
 
     async def account(self, user_id: int) -> Account | None:
         return self.accounts.get(user_id)
@@ -421,6 +429,39 @@ async def test_logging_in_issues_a_token_for_the_account(world: World) -> None:
     assert session.expires_in_s == 3600
 
 
+async def test_an_account_registered_with_an_email_logs_in_with_it_in_any_case(
+    world: World,
+) -> None:
+    registered = await world.use_cases.register(
+        RegisterUser("ada", "correct horse", email="Ada@Example.org")
+    )
+
+    caller = await world.use_cases.authenticate("ada@EXAMPLE.org", "correct horse")
+
+    assert registered.event.email == "Ada@Example.org"
+    assert caller.user_id == registered.event.user_id
+    with pytest.raises(WrongCredentials):
+        await world.use_cases.authenticate("ada@example.org", "wrong horse")
+
+
+async def test_an_email_is_one_accounts_and_a_refusal_leaves_nothing_claimed(
+    world: World,
+) -> None:
+    await world.use_cases.register(RegisterUser("ada", "correct horse", email="ada@example.org"))
+    held = dict(world.claims.held)
+
+    with pytest.raises(EmailTaken):
+        await world.use_cases.register(
+            RegisterUser("bob", "correct horse", email="ADA@example.org")
+        )
+    with pytest.raises(InvalidEmail):
+        await world.use_cases.register(RegisterUser("bob", "correct horse", email="not-an-email"))
+
+    assert len(world.events()) == 1
+    assert world.claims.held == held
+    assert all("example" not in claim for claim in held)  # a claim names no address
+
+
 @pytest.mark.parametrize(("handle", "password"), [("ada", "wrong horse"), ("bob", "correct horse")])
 async def test_a_wrong_password_or_unknown_handle_gets_no_token(
     world: World, handle: str, password: str
@@ -680,6 +721,7 @@ def test_every_refusal_has_a_problem_status() -> None:
         TweetNotFound,
         UserNotFound,
         HandleTaken,
+        EmailTaken,
         WrongCredentials,
         ReadModelBehind,
         MediaNotAccepted,
