@@ -170,6 +170,12 @@ async def user_id_for_email(redis: RedisClient, keys: Namespace, email: str) -> 
     return None if await is_erased(redis, keys, user_id) else user_id
 
 
+async def email_of(redis: RedisClient, keys: Namespace, user_id: int) -> str | None:
+    """The address a user registered with (lower-cased), for erasure to release it."""
+    raw = await redis.hget(emails_by_id_key(keys), str(user_id))
+    return as_text(raw) if raw is not None else None
+
+
 def profile_from_hash(raw: dict[bytes, bytes]) -> UserProfile | None:
     if not raw:
         return None

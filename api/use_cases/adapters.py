@@ -27,7 +27,13 @@ from projections.follow_graph import is_following
 from projections.home_timelines import hold_for_follow
 from projections.media import media_description
 from projections.tweets import StoredTweet, live_tweet, retweet_of_user
-from projections.users import password_hash, profiles, user_id_for_email, user_id_for_handle
+from projections.users import (
+    email_of,
+    password_hash,
+    profiles,
+    user_id_for_email,
+    user_id_for_handle,
+)
 from schemas.log import Position
 
 log = logging.getLogger(__name__)
@@ -90,6 +96,10 @@ class UsersReadModel:
     async def user_id_for_email(self, email: str) -> int | None:
         users = (await self.read_models.namespaces("users"))["users"]
         return await user_id_for_email(self.redis, users, email)
+
+    async def email_of(self, user_id: int) -> str | None:
+        users = (await self.read_models.namespaces("users"))["users"]
+        return await email_of(self.redis, users, user_id)
 
     async def account(self, user_id: int) -> Account | None:
         users = (await self.read_models.namespaces("users"))["users"]

@@ -8,7 +8,9 @@ short (the process dies, Kafka refuses) leaves the account able to log in and as
 second run finds only what the first did not take back. The uploads' bytes are deleted from the
 object store after `AccountErased` is acknowledged: before it, a failed erasure would leave
 described media without bytes; after it, a crash leaves bytes that nothing describes or serves
-(`chirp erasures` lists the media ids, so an operator can finish the job).
+(`chirp erasures` lists the media ids, so an operator can finish the job). Then the account's
+OAuth access tokens are revoked (they were refused already: they name an erased account) and
+its email address is released (another account may register with it).
 
 Must never import HTTP, Redis, Kafka or a projection: only the ports.
 """
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from api.use_cases.errors import PasswordMismatch, ReadModelBehind, WrongCredentials
-from api.use_cases.handlers import UseCases, media_object_prefix
+from api.use_cases.handlers import UseCases, email_claim, media_object_prefix
 from domain.erasure import Footprint, erase_account
 from domain.events import AccountErased
 from schemas.log import Position
@@ -33,6 +35,11 @@ class AccountFootprints(Protocol):
     async def footprint(self, user_id: int) -> Footprint | None:
         """What the account did, listed from read models that have applied the whole log;
         None if one of them could not catch up in time."""
+
+
+class AccessGrants(Protocol):
+    async def revoke_all_of(self, user_id: int) -> int:
+        """Revoke every access token the user granted an app; how many there were."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,7 @@ def last_per_partition(positions: list[Position]) -> tuple[Position, ...]:
 class ErasureUseCases:
     core: UseCases  # the shared ports: users, passwords, log, clock, recent writes, media store
     footprints: AccountFootprints
+    grants: AccessGrants | None = None  # the Mastodon API's OAuth tokens
 
     async def erase_account(
         self, user_id: int, password: str, *, correlation_id: str | None = None
@@ -72,6 +80,7 @@ class ErasureUseCases:
         footprint = await self.footprints.footprint(user_id)
         if footprint is None:
             raise ReadModelBehind("account")
+        email = await core.users.email_of(user_id)
         *take_backs, erased = erase_account(footprint, now_ms=core.clock())
         assert isinstance(erased, AccountErased)
         # Published together (the producer batches them); each shares its partition with
@@ -86,4 +95,11 @@ class ErasureUseCases:
                 await core.media_store.delete_under(media_object_prefix(media_id))
             except Exception:  # the erasure stands; the log names what is left to delete
                 log.exception("bytes of media %d of erased user %d not deleted", media_id, user_id)
+        try:
+            if self.grants is not None:
+                await self.grants.revoke_all_of(user_id)
+            if email is not None:
+                await core.claims.release(email_claim(email))
+        except Exception:  # the tokens name an erased account: every request refuses them
+            log.exception("tokens or email claim of erased user %d not removed", user_id)
         return Erasure(erased, last_per_partition([*written, position]))

@@ -114,6 +114,10 @@ def erasure_use_cases(request: Request) -> ErasureUseCases:
     found: ErasureUseCases | None = getattr(state, "erasure_use_cases", None)
     if found is None:
         core: UseCases = state.use_cases
-        found = ErasureUseCases(core=core, footprints=FootprintReadModels(state.services))
+        found = ErasureUseCases(
+            core=core,
+            footprints=FootprintReadModels(state.services),
+            grants=getattr(state, "oauth", None),  # the Mastodon API's token store
+        )
         state.erasure_use_cases = found
     return found

@@ -58,6 +58,9 @@ class UserLookup(Protocol):
 
     async def account(self, user_id: int) -> Account | None: ...
 
+    async def email_of(self, user_id: int) -> str | None:
+        """The (private) email address the user registered with, if any."""
+
     async def password_hash(self, user_id: int) -> str | None: ...
 
     async def catch_up(self) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from api.use_cases.erasure import ErasureUseCases
 from api.use_cases.errors import PasswordMismatch, ReadModelBehind
+from domain.commands import RegisterUser
 from domain.erasure import Footprint, OwnTweet, TweetOfOther, erase_account
 from domain.events import (
     AccountErased,
@@ -115,3 +116,27 @@ async def test_read_models_that_cannot_catch_up_produce_nothing(world: World) ->
         await erasures.erase_account(ada, "correct horse")
 
     assert len(world.events()) == 1
+
+
+@dataclass
+class Grants:
+    revoked: list[int] = field(default_factory=list)
+
+    async def revoke_all_of(self, user_id: int) -> int:
+        self.revoked.append(user_id)
+        return 1
+
+
+async def test_erasure_revokes_the_oauth_tokens_and_releases_the_email(world: World) -> None:
+    registered = await world.use_cases.register(
+        RegisterUser("ada", "correct horse", email="ada@example.org")
+    )
+    ada = registered.event.user_id
+    assert len(world.claims.held) == 2  # the handle's claim and the email's
+    grants = Grants()
+    erasures = ErasureUseCases(world.use_cases, Footprints({ada: Footprint(ada)}), grants)
+
+    await erasures.erase_account(ada, "correct horse")
+
+    assert grants.revoked == [ada]
+    assert list(world.claims.held) == ["ada"]  # the handle stays claimed, the email is free

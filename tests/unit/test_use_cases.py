@@ -139,6 +139,9 @@ class ReadModels:
     async def user_id_for_email(self, email: str) -> int | None:
         return self.emails.get(email.lower())
 
+    async def email_of(self, user_id: int) -> str | None:
+        return next((email for email, id_ in self.emails.items() if id_ == user_id), None)
+
     async def account(self, user_id: int) -> Account | None:
         return self.accounts.get(user_id)
 
