@@ -6,6 +6,11 @@ date from the feed's own follow entries). An entry goes to the author's and the 
 connections; celebrities' tweets included, since nothing here depends on fan-out. Entries are
 hydrated once per process, whatever the number of recipients.
 
+What a connection hears is its `Audience`: its home timeline and its notifications (the
+`/v1` stream, Mastodon's `user`), its notifications only, or every public tweet and deletion
+(Mastodon's `public`: the feed carries every tweet, so nothing is read for it but the same
+blocking read). Tweets are hydrated only when some connection hears them.
+
 A connection that does not keep up (its queue is full) is closed; the client reconnects with
 `Last-Event-ID` and resumes from the feed, which keeps about `FEED_LENGTH` entries.
 """
@@ -68,11 +73,28 @@ DescribeAccounts = Callable[[list[int]], Awaitable[dict[int, dict[str, object]]]
 """User summaries (id, handle, display name) by id, for those that exist."""
 
 
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """What one connection hears: its user's home timeline (own and followees' tweets,
+    retweets, deletions), its user's notifications, every public tweet and deletion."""
+
+    home: bool = True
+    notifications: bool = True
+    public: bool = False
+
+
+HOME = Audience()
+NOTIFICATIONS = Audience(home=False)
+PUBLIC = Audience(home=False, notifications=False, public=True)
+PUBLIC_KINDS = ("tweet", "delete")  # a public stream shows tweets, not retweets
+
+
 @dataclass(eq=False)
 class Subscription:
-    user_id: int
+    user_id: int  # 0 for an anonymous connection (public audience only)
     followees: set[int]
     since: str  # the last feed entry handed out before it subscribed
+    audience: Audience = HOME
     queue: asyncio.Queue[StreamEvent | None] = field(
         default_factory=lambda: asyncio.Queue(QUEUE_LENGTH)
     )
@@ -82,8 +104,12 @@ class Subscription:
         if entry.kind in ("follow", "unfollow"):
             return False
         if entry.kind == "notification":
-            return entry.subject_id == self.user_id
-        return entry.actor_id == self.user_id or entry.actor_id in self.followees
+            return self.audience.notifications and entry.subject_id == self.user_id
+        if self.audience.public and entry.kind in PUBLIC_KINDS:
+            return True
+        return self.audience.home and (
+            entry.actor_id == self.user_id or entry.actor_id in self.followees
+        )
 
     def offer(self, event: StreamEvent) -> None:
         if self.closed:
@@ -113,6 +139,8 @@ class LiveHub:
         self.describe_accounts = describe_accounts
         self._by_user: dict[int, set[Subscription]] = defaultdict(set)
         self._by_followee: dict[int, set[Subscription]] = defaultdict(set)
+        self._public: set[Subscription] = set()
+        self._all: set[Subscription] = set()
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
         self.on_connections: Callable[[int], None] = lambda count: None  # e.g. a gauge's set
@@ -120,7 +148,7 @@ class LiveHub:
 
     @property
     def connections(self) -> int:
-        return sum(len(subs) for subs in self._by_user.values())
+        return len(self._all)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._follow(), name="live-feed")
@@ -131,17 +159,23 @@ class LiveHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def subscribe(self, user_id: int) -> Subscription:
-        followees = await self.load_followees(user_id)
-        subscription = Subscription(user_id, followees, self.position)
-        self._by_user[user_id].add(subscription)
+    async def subscribe(self, user_id: int, audience: Audience = HOME) -> Subscription:
+        followees = await self.load_followees(user_id) if audience.home else set()
+        subscription = Subscription(user_id, followees, self.position, audience)
+        self._all.add(subscription)
+        if user_id:
+            self._by_user[user_id].add(subscription)
         for followee in subscription.followees:
             self._by_followee[followee].add(subscription)
+        if audience.public:
+            self._public.add(subscription)
         self.on_connections(self.connections)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         subscription.closed = True
+        self._all.discard(subscription)
+        self._public.discard(subscription)
         self._discard(self._by_user, subscription.user_id, subscription)
         for followee in subscription.followees:
             self._discard(self._by_followee, followee, subscription)
@@ -216,9 +250,8 @@ class LiveHub:
                 await asyncio.sleep(0.5)
 
     def _reset_everyone(self, at: str) -> None:
-        for subs in list(self._by_user.values()):
-            for sub in list(subs):
-                sub.offer(StreamEvent(at, RESET, "{}"))
+        for sub in list(self._all):
+            sub.offer(StreamEvent(at, RESET, "{}"))
 
     def _fresh(self, entry: LiveEntry) -> bool:
         key = entry.dedupe_key
@@ -246,13 +279,19 @@ class LiveHub:
         if entry.kind in ("follow", "unfollow"):
             return set()
         if entry.kind == "notification":
-            return set(self._by_user.get(entry.subject_id, ()))
-        return self._by_user.get(entry.actor_id, set()) | self._by_followee.get(
-            entry.actor_id, set()
-        )
+            candidates = self._by_user.get(entry.subject_id, set())
+        else:
+            candidates = self._by_user.get(entry.actor_id, set()) | self._by_followee.get(
+                entry.actor_id, set()
+            )
+            if entry.kind in PUBLIC_KINDS:
+                candidates = candidates | self._public
+        return {sub for sub in candidates if sub.wants(entry)}
 
     def _refollow(self, entry: LiveEntry) -> None:
         for sub in self._by_user.get(entry.actor_id, ()):
+            if not sub.audience.home:
+                continue
             if entry.kind == "follow" and entry.subject_id not in sub.followees:
                 sub.followees.add(entry.subject_id)
                 self._by_followee[entry.subject_id].add(sub)

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security.utils import get_authorization_scheme_param
+from starlette.requests import HTTPConnection
 
 from api.auth import Caller, InvalidToken
 from api.deps import BearerToken, Freshness, reads
@@ -65,11 +66,21 @@ def oauth_store(request: Request) -> OAuthStore:
     return store
 
 
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """The token of the `Authorization: Bearer` header, if any."""
+    scheme, token = get_authorization_scheme_param(connection.headers.get("Authorization"))
+    return token if token and scheme.lower() == "bearer" else None
+
+
 async def grant_of(request: Request, services: ApiServices, oauth: OAuthStore) -> Grant | None:
     """The grant the request's bearer token stands for; 401 for a token that names nobody."""
-    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
-    if not token or scheme.lower() != "bearer":
-        return None
+    token = bearer_token(request)
+    return await grant_for(token, services, oauth) if token else None
+
+
+async def grant_for(token: str, services: ApiServices, oauth: OAuthStore) -> Grant:
+    """The grant an OAuth access token or a `/v1` session token stands for; 401 otherwise.
+    (The streaming endpoints also take the token from `?access_token=`.)"""
     grant = await oauth.grant(token)
     if grant is None:
         try:
