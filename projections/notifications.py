@@ -47,6 +47,7 @@ from projections.lua import LuaScript
 
 if TYPE_CHECKING:
     from redis.asyncio.client import Pipeline
+    from redis.asyncio.cluster import ClusterPipeline
 
     from projections.redis_client import RedisClient
 
@@ -344,3 +345,208 @@ def parse_kinds(text: str) -> tuple[str, ...] | None:
     if not named or not named <= set(KINDS):
         return None
     return tuple(kind for kind in KINDS if kind in named)
+
+
+# --- Reading one notification per actor (the Mastodon client API lists them so) -----------
+
+NotificationKey = tuple[int, int, int, int]
+"""A notification's place among a user's: (time, kind rank, target, actor), newest largest.
+The kind rank is `len(KINDS) - 1 - KINDS.index(kind)`, so that among groups of one time the
+order agrees with the grouped list's (`GroupPosition`)."""
+SCAN_BATCH = 100  # groups read per round trip while looking for a page's notifications
+
+
+def kind_rank(kind: str) -> int:
+    return len(KINDS) - 1 - KINDS.index(kind)
+
+
+def kind_of_rank(rank: int) -> str | None:
+    index = len(KINDS) - 1 - rank
+    return KINDS[index] if 0 <= index < len(KINDS) else None
+
+
+def notification_key(notification: Notification) -> NotificationKey:
+    n = notification
+    return (n.at_ms, kind_rank(n.kind), n.target_id, n.actor_id)
+
+
+def _queue_window(
+    pipe: Pipeline | ClusterPipeline,
+    key: str,
+    lo_ms: int | None,
+    hi_ms: int | None,
+    count: int,
+    oldest: bool,
+) -> int:
+    """Queue the members of `key` scored within [lo_ms, hi_ms]: every one at the bound the
+    read starts from (ties there are cut by the full key later), then `count` more beyond it.
+    Returns how many commands it queued."""
+    start = lo_ms if oldest else hi_ms
+    queued = 0
+    if start is not None:
+        pipe.zrangebyscore(key, start, start, withscores=True)
+        queued += 1
+    low = "-inf" if lo_ms is None else (f"({lo_ms}" if oldest else lo_ms)
+    high = "+inf" if hi_ms is None else (hi_ms if oldest else f"({hi_ms}")
+    if oldest:
+        pipe.zrangebyscore(key, low, high, start=0, num=count, withscores=True)
+    else:
+        pipe.zrevrangebyscore(key, high, low, start=0, num=count, withscores=True)
+    return queued + 1
+
+
+async def notifications_between(
+    redis: RedisClient,
+    keys: Namespace,
+    user_id: int,
+    kinds: Sequence[str],
+    *,
+    count: int,
+    above: NotificationKey | None = None,
+    below: NotificationKey | None = None,
+    oldest_first: bool = False,
+) -> list[Notification]:
+    """One notification per actor of each group, strictly between `above` and `below`: the
+    `count` newest (or, with `oldest_first`, the `count` oldest, oldest first).
+
+    Mention, reply and quote groups hold one actor at the group's time, so they are read
+    straight from the groups' sorted sets. Like, retweet and follow groups are read newest
+    group first, each group's actors within the bounds, until no group left can hold a
+    notification that would make the page (a group's actors are never newer than it): a
+    page deep in a long history reads every such group with activity newer than the page."""
+    lo_ms = above[0] if above is not None else None
+    hi_ms = below[0] if below is not None else None
+    found: list[Notification] = []
+    single = [kind for kind in kinds if kind in TWEET_KINDS]
+    if single:
+        async with redis.pipeline(transaction=False) as pipe:
+            queued = [
+                _queue_window(
+                    pipe, groups_key(keys, kind, user_id), lo_ms, hi_ms, count, oldest_first
+                )
+                for kind in single
+            ]
+            rows = iter(await pipe.execute())
+        hits = [
+            (kind, int(as_text(member)), int(score))
+            for kind, n in zip(single, queued, strict=True)
+            for _ in range(n)
+            for member, score in next(rows)
+        ]
+        async with redis.pipeline(transaction=False) as pipe:
+            for kind, target, _ in hits:
+                pipe.zrange(actors_key(keys, kind, target, user_id), 0, 0)
+            actors = await pipe.execute()
+        found += [
+            Notification(kind, user_id, target, int(as_text(actor[0])), at_ms)
+            for (kind, target, at_ms), actor in zip(hits, actors, strict=True)
+            if actor
+        ]
+    multi = [kind for kind in kinds if kind not in TWEET_KINDS]
+    after: GroupPosition | None = None
+    while multi:
+        positions = await group_positions(
+            redis, keys, user_id, multi, count=SCAN_BATCH, after=after
+        )
+        floor = lo_ms
+        if not oldest_first and len(found) >= count:
+            # Groups older than the page's oldest candidate cannot make it.
+            kept = sorted(found, key=notification_key, reverse=True)[:count]
+            floor = max(floor or 0, kept[-1].at_ms)
+        wanted = [p for p in positions if floor is None or p.latest_at_ms >= floor]
+        async with redis.pipeline(transaction=False) as pipe:
+            queued = [
+                _queue_window(
+                    pipe,
+                    actors_key(keys, p.kind, p.target_id, user_id),
+                    lo_ms,
+                    hi_ms,
+                    count,
+                    oldest_first,
+                )
+                for p in wanted
+            ]
+            rows = iter(await pipe.execute())
+        for position, n in zip(wanted, queued, strict=True):
+            for _ in range(n):
+                found += [
+                    Notification(
+                        position.kind, user_id, position.target_id, int(as_text(m)), int(score)
+                    )
+                    for m, score in next(rows)
+                ]
+        found = _bounded(found, above, below, count, oldest_first)
+        if len(wanted) < len(positions) or len(positions) < SCAN_BATCH:
+            break
+        after = positions[-1]
+    return _bounded(found, above, below, count, oldest_first)
+
+
+def _bounded(
+    found: list[Notification],
+    above: NotificationKey | None,
+    below: NotificationKey | None,
+    count: int,
+    oldest_first: bool,
+) -> list[Notification]:
+    """The distinct notifications strictly between the bounds, the `count` first in order."""
+    inside = {
+        notification_key(n): n
+        for n in found
+        if (above is None or notification_key(n) > above)
+        and (below is None or notification_key(n) < below)
+    }
+    ordered = sorted(inside, reverse=not oldest_first)[:count]
+    return [inside[key] for key in ordered]
+
+
+async def notification_time(
+    redis: RedisClient, keys: Namespace, user_id: int, kind: str, target_id: int, actor_id: int
+) -> int | None:
+    """When `actor_id` did `kind` about `target_id` to the user, if that notification is
+    (still) there."""
+    score = await redis.zscore(actors_key(keys, kind, target_id, user_id), actor_id)
+    return int(score) if score is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDetail:
+    """A group with its newest actors' times and its oldest actor (for the grouped API)."""
+
+    position: GroupPosition
+    count: int
+    newest: tuple[tuple[int, int], ...]  # (actor, time), newest first
+    oldest: tuple[int, int]
+
+
+async def group_details(
+    redis: RedisClient,
+    keys: Namespace,
+    user_id: int,
+    positions: Sequence[GroupPosition],
+    *,
+    sample: int,
+) -> list[GroupDetail]:
+    """Each group's count, `sample` newest actors and oldest actor, in one round trip; a
+    group emptied meanwhile is left out."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for position in positions:
+            key = actors_key(keys, position.kind, position.target_id, user_id)
+            pipe.zcard(key)
+            pipe.zrevrange(key, 0, sample - 1, withscores=True)
+            pipe.zrange(key, 0, 0, withscores=True)
+        rows = await pipe.execute()
+    details: list[GroupDetail] = []
+    for index, position in enumerate(positions):
+        count, newest, oldest = rows[3 * index : 3 * index + 3]
+        if not count or not oldest:
+            continue
+        details.append(
+            GroupDetail(
+                position,
+                int(count),
+                tuple((int(as_text(m)), int(s)) for m, s in newest),
+                (int(as_text(oldest[0][0])), int(oldest[0][1])),
+            )
+        )
+    return details

@@ -11,11 +11,18 @@ from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from api.mastodon import accounts, instance, media, oauth, streaming
+from api.mastodon import accounts, instance, media, notifications, oauth, streaming
 from api.mastodon.errors import NOT_FOUND, error_response, is_mastodon_path
 from api.mastodon.tokens import OAuthStore
 
-ROUTERS = (oauth.router, instance.router, accounts.router, media.router, streaming.router)
+ROUTERS = (
+    oauth.router,
+    instance.router,
+    accounts.router,
+    media.router,
+    notifications.router,
+    streaming.router,
+)
 
 
 def install_mastodon_api(app: FastAPI) -> None:

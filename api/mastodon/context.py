@@ -19,6 +19,7 @@ from api.deps import BearerToken, Freshness, reads
 from api.mastodon.errors import INVALID_TOKEN, OUTSIDE_SCOPES, MastodonError
 from api.mastodon.scopes import KNOWN, allows
 from api.mastodon.tokens import Grant, OAuthStore
+from api.positions import AFTER_HEADER
 from api.services import ApiServices
 from api.use_cases.handlers import UseCases
 from projections.users import is_erased
@@ -55,8 +56,9 @@ class Masto:
     async def fresh(self, *projections: str) -> Freshness:
         """Waits (bounded) for the caller's own latest writes, as the `/v1` reads do."""
         wait = reads(*projections)
+        chirp_after = self.request.headers.get(AFTER_HEADER)  # honoured as on `/v1`
         freshness: Freshness = await wait(
-            self.services, BearerToken(self.caller), self.request.app.state.lag_watch, None
+            self.services, BearerToken(self.caller), self.request.app.state.lag_watch, chirp_after
         )
         return freshness
 
