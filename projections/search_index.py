@@ -310,6 +310,27 @@ class TweetIndexReader:
         ids = [int(value or 0) for value in searcher.fast_field_values("tweet_id", addresses)]
         return [Hit(rank, tweet_id) for rank, tweet_id in enumerate(ids, start=skip + 1)]
 
+    def latest(self, *, limit: int, before: int | None) -> list[int]:
+        """Up to `limit` ids of indexed tweets below `before`, newest first: every original
+        tweet of the instance (the public timeline), without a query."""
+        index = self.refresh()
+        if index is None:
+            return []
+        query = (
+            tantivy.Query.all_query()
+            if before is None
+            else tantivy.Query.range_query(
+                index.schema,
+                "tweet_id",
+                tantivy.FieldType.Unsigned,
+                lower_bound=0,
+                upper_bound=before,
+                include_upper=False,
+            )
+        )
+        result = index.searcher().search(query, limit, count=False, order_by_field="tweet_id")
+        return [int(key) for key, _ in result.hits]
+
     def _engine_query(
         self, schema: tantivy.Schema, query: SearchQuery, author_ids: Sequence[int]
     ) -> tantivy.Query | None:

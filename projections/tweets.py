@@ -162,3 +162,8 @@ def queue_stored_tweet(pipe: Any, keys: Namespace, tweet_id: int) -> None:
 def queue_has_retweeted(pipe: Any, keys: Namespace, tweet_id: int, user_id: int) -> None:
     """Queues whether the user's retweet of the tweet stands (a bool)."""
     pipe.hexists(retweet_by_key(keys, tweet_id), str(user_id))
+
+
+async def retweeters_of(redis: RedisClient, keys: Namespace, tweet_id: int) -> list[int]:
+    """The users whose retweet of the tweet stands, by id."""
+    return sorted(int(member) for member in await redis.smembers(retweeters_key(keys, tweet_id)))

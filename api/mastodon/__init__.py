@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from api.mastodon import accounts, instance, media, notifications, oauth, streaming
+from api.mastodon import accounts, instance, media, oauth, statuses, timelines
 from api.mastodon.errors import NOT_FOUND, error_response, is_mastodon_path
 from api.mastodon.tokens import OAuthStore
 
@@ -20,8 +20,8 @@ ROUTERS = (
     instance.router,
     accounts.router,
     media.router,
-    notifications.router,
-    streaming.router,
+    statuses.router,
+    timelines.router,
 )
 
 

@@ -193,7 +193,9 @@ async def status_facts(
     }
     return StatusFacts(
         base_url,
-        favourited=frozenset(t for t, s in zip(tweet_ids, by_tweet, strict=False) if s[0]),
+        favourited=frozenset(
+            t for t, s in zip(tweet_ids, by_tweet, strict=False) if s[0] is not None
+        ),
         reblogged=frozenset(t for t, s in zip(tweet_ids, by_tweet, strict=False) if s[1]),
         bookmarked=frozenset(t for t, s in zip(tweet_ids, by_tweet, strict=False) if s[2]),
         account_ids={
