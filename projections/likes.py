@@ -59,3 +59,13 @@ async def liked_by(redis: RedisClient, keys: Namespace, user_id: int) -> list[in
 def queue_likes_it(pipe: Any, keys: Namespace, tweet_id: int, user_id: int) -> None:
     """Queues whether the user likes the tweet: a score if so, None if not."""
     pipe.zscore(likers_key(keys, tweet_id), sortable_id(user_id))
+
+
+async def liked_page(
+    redis: RedisClient, keys: Namespace, user_id: int, *, count: int, before: int | None
+) -> list[int]:
+    """Up to `count` tweet ids the user likes, below the tweet `before`, newest tweet first
+    (the set keeps tweets, not when they were liked)."""
+    bound = f"({sortable_id(before)}" if before is not None else "+"
+    members = await redis.zrevrangebylex(liked_key(keys, user_id), bound, "-", 0, count)
+    return [int(member) for member in members]

@@ -11,7 +11,21 @@ from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from api.mastodon import accounts, instance, media, oauth, statuses, timelines
+from api.mastodon import (
+    accounts,
+    bookmarks,
+    instance,
+    lists,
+    markers,
+    media,
+    notifications,
+    oauth,
+    search,
+    statuses,
+    streaming,
+    timelines,
+    trends,
+)
 from api.mastodon.errors import NOT_FOUND, error_response, is_mastodon_path
 from api.mastodon.tokens import OAuthStore
 
@@ -20,6 +34,13 @@ ROUTERS = (
     instance.router,
     accounts.router,
     media.router,
+    notifications.router,
+    search.router,
+    trends.router,
+    lists.router,
+    bookmarks.router,
+    markers.router,
+    streaming.router,
     statuses.router,
     timelines.router,
 )
