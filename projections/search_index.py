@@ -316,20 +316,18 @@ class TweetIndexReader:
         index = self.refresh()
         if index is None:
             return []
-        query = (
-            tantivy.Query.all_query()
-            if before is None
-            else tantivy.Query.range_query(
-                index.schema,
-                "tweet_id",
-                tantivy.FieldType.Unsigned,
-                lower_bound=0,
-                upper_bound=before,
-                include_upper=False,
-            )
+        # A range, not every document: the index also keeps documents that are no tweet
+        # (its committed positions).
+        query = tantivy.Query.range_query(
+            index.schema,
+            "tweet_id",
+            tantivy.FieldType.Unsigned,
+            lower_bound=0,
+            upper_bound=before if before is not None else 2**64 - 1,
+            include_upper=before is None,
         )
         result = index.searcher().search(query, limit, count=False, order_by_field="tweet_id")
-        return [int(key) for key, _ in result.hits]
+        return [int(key) for key, _ in result.hits if key is not None]
 
     def _engine_query(
         self, schema: tantivy.Schema, query: SearchQuery, author_ids: Sequence[int]

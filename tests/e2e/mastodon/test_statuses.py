@@ -172,7 +172,7 @@ def test_what_chirp_cannot_post_is_refused_and_nothing_is_produced(
 ) -> None:
     _, api = masto_user
     with pytest.raises(MastodonAPIError) as refused:
-        api.status_post("not public", **fields)  # type: ignore[arg-type]
+        api.status_post("not public", **fields)
     assert refused.value.args[1] == 422
     assert "Validation failed" in str(refused.value.args[3])
 
@@ -209,7 +209,7 @@ def test_a_retry_with_the_same_idempotency_key_gets_the_same_status(
 
 def test_a_token_without_write_scope_cannot_post(client: ChirpClient, log_in: LogIn) -> None:
     account = client.register()
-    reader = log_in(account, scopes=["read"])
+    reader = log_in(account, scopes=["read"])  # type: ignore[call-arg]
     with pytest.raises(MastodonAPIError) as refused:
         reader.status_post("hello")
     assert refused.value.args[1] == 403
