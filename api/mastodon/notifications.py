@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
 from starlette.requests import Request
@@ -32,6 +31,7 @@ from api.hydration import TweetSources, hydrate
 from api.mastodon.context import Masto, scoped
 from api.mastodon.entities import account_entity
 from api.mastodon.errors import NOT_FOUND, MastodonError, MastodonRoute
+from api.mastodon.paging import link_header
 from api.mastodon.params import Params, params_of
 from api.mastodon.statuses_entity import status_entities
 from api.positions import POSITION_HEADER, encode_token
@@ -73,7 +73,6 @@ MAX_LIMIT = 80
 GROUP_SAMPLE = 8  # accounts named per group, as Mastodon's `sample_account_ids`
 MAX_NEWER_GROUPS = 800  # groups a grouped `min_id`/`since_id` read may walk down
 ID_DIGITS = 52
-ID_PARAMS = ("max_id", "since_id", "min_id")
 REFILLS = 5  # reads one page may make when notifications about deleted tweets drop out
 
 
@@ -198,16 +197,9 @@ def group_key(kind: str, target_id: int, newest: Notification) -> str:
 
 
 def links(request: Request, first_id: str | None, next_max_id: str | None) -> dict[str, str]:
-    """`Link`: `rel="next"` (older, `max_id`) when more may follow, `rel="prev"` (newer,
-    `min_id` of the first entry) when the page has any; other parameters are kept."""
-    base = f"{str(request.base_url).rstrip('/')}{request.url.path}"
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ID_PARAMS]
-    found = []
-    if next_max_id is not None:
-        found.append(f'<{base}?{urlencode([*kept, ("max_id", next_max_id)])}>; rel="next"')
-    if first_id is not None:
-        found.append(f'<{base}?{urlencode([*kept, ("min_id", first_id)])}>; rel="prev"')
-    return {"Link": ", ".join(found)} if found else {}
+    """`Link` (`rel="next"` older by `max_id`, `rel="prev"` newer by `min_id`) as a header."""
+    link = link_header(request, first_id, next_max_id)
+    return {"Link": link} if link else {}
 
 
 # --- v1: one notification per event -------------------------------------------------------
@@ -228,6 +220,7 @@ async def list_notifications(context: ReadNotifications) -> Response:
     user_id = context.user.user_id
     entities: list[JsonObject] = []
     more = False
+    last_read: Notification | None = None  # where the next (older) page starts
     for _ in range(REFILLS):
         batch = await notifications_between(
             context.services.redis,
@@ -240,6 +233,7 @@ async def list_notifications(context: ReadNotifications) -> Response:
             oldest_first=min_id is not None,
         )
         more = len(batch) == limit - len(entities)
+        last_read = batch[-1] if batch else last_read
         found = [n for n in batch if account is None or str(n.actor_id) == account]
         shown, _ = await rendered(context, found)
         entities += shown
@@ -254,7 +248,10 @@ async def list_notifications(context: ReadNotifications) -> Response:
             below = key
     if min_id is not None:
         entities.reverse()  # the oldest above `min_id`, shown newest first as Mastodon does
-    next_max_id = entities[-1]["id"] if entities and (more or min_id is not None) else None
+    if min_id is not None:
+        next_max_id = entities[-1]["id"] if entities else None
+    else:
+        next_max_id = notification_id(last_read) if more and last_read is not None else None
     headers = links(context.request, entities[0]["id"] if entities else None, next_max_id)
     return json_response(entities, headers=headers | fresh.headers())
 
