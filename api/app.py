@@ -18,6 +18,7 @@ from api.correlation import CorrelationIds
 from api.idempotency import IdempotencyKeys
 from api.lag import LagWatch
 from api.mastodon import attach_oauth_store, install_mastodon_api
+from api.mastodon.tokens import oauth_user_of
 from api.metrics import ApiMetrics, RequestMetrics
 from api.node_lease import NodeLeases, leased_ids
 from api.problems import install_problem_handlers
@@ -143,16 +144,22 @@ def create_app(config: ApiConfig) -> FastAPI:
     app.add_middleware(
         BodySizeLimit,
         max_bytes=config.max_body_bytes,
-        larger_limits={
-            path: config.media_max_bytes
-            for path in ("/v1/media", "/api/v1/media", "/api/v2/media")
-        },
+        larger_limits=dict.fromkeys(
+            (
+                "/v1/media",
+                "/api/v1/media",
+                "/api/v2/media",
+                "/api/v1/accounts/update_credentials",  # an avatar upload
+            ),
+            config.media_max_bytes,
+        ),
     )
     # Outermost: every answer, a 413 or an idempotent replay included, counts and is labelled.
     app.add_middleware(
         RateLimits,
         limiter_of=lambda scope: getattr(scope["app"].state, "rate_limiter", None),
         tokens_of=lambda scope: scope["app"].state.services.tokens,
+        oauth_user_of=oauth_user_of,
     )
     app.add_middleware(RequestMetrics)  # times every answer, 429s included
     # Outermost of all: the correlation id is set before anything else runs or logs.

@@ -1,10 +1,13 @@
 """Rate limits per caller and route family, shared by every API process through Redis.
 
-A caller is the user its bearer token names, else its client address. Each request counts
+A caller is the user its bearer token names (a `/v1` session token, or an OAuth access token of
+the Mastodon API acting for a user), else its client address. Each request counts
 against one limit (a moving window in Redis, the `limits` library): its route family's
 (registrations, sessions, media uploads) or else the default one. Every answer carries
 `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (Unix seconds); over the
 limit the answer is 429 problem+json with `Retry-After`. Ops endpoints are never limited.
+The Mastodon client API's paths (`api.surfaces`) answer in Mastodon's form: the reset is an
+ISO 8601 time and a 429 is `{"error": "Too many requests"}`.
 
 Must never fail a request because the limiter's Redis does not answer: such a request goes
 through without the headers (failing open), and a warning is logged now and then.
@@ -17,8 +20,9 @@ import html
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import RedisClusterStorage, RedisStorage
@@ -29,6 +33,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import InvalidToken, TokenIssuer
 from api.problems import problem_response
+from api.responses import json_response
+from api.surfaces import is_mastodon_path
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,12 @@ FAMILY_ROUTES = {
     # The web client's sign-up and log-in forms count as registrations and log-ins too.
     ("POST", "/signup"): "registrations",
     ("POST", "/login"): "sessions",
+    # The Mastodon client API's registration, log-ins and uploads.
+    ("POST", "/api/v1/accounts"): "registrations",
+    ("POST", "/oauth/token"): "sessions",
+    ("POST", "/oauth/authorize"): "sessions",
+    ("POST", "/api/v1/media"): "media",
+    ("POST", "/api/v2/media"): "media",
 }
 # The web client's own files (stylesheet, scripts, the docs' bundles) are not requests to limit.
 UNLIMITED_PREFIXES = ("/static/",)
@@ -116,6 +128,14 @@ class Verdict:
             RESET_HEADER: str(math.ceil(self.reset_at)),
         }
 
+    def mastodon_headers(self) -> dict[str, str]:
+        """As Mastodon sends them: the reset as an ISO 8601 time."""
+        reset = datetime.fromtimestamp(math.ceil(self.reset_at), tz=UTC)
+        return {
+            **self.headers(),
+            RESET_HEADER: reset.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
+
     def retry_after_s(self) -> int:
         return max(1, math.ceil(self.reset_at - time.time()))
 
@@ -138,21 +158,46 @@ class RateLimiter:
 # whose tokens name callers. Both are made in the lifespan, so they are looked up per request.
 LimiterLookup = Callable[[Scope], RateLimiter | None]
 TokensLookup = Callable[[Scope], TokenIssuer]
+# The user an OAuth access token acts for (None: an app's own token, or no such token).
+OAuthUserLookup = Callable[[Scope, str], Awaitable[int | None]]
 
 
-def caller_of(scope: Scope, tokens: TokenIssuer) -> str:
-    """`user:<id>` for a valid bearer token, else `address:<client host>`."""
+def bearer_of(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and token:
-                try:
-                    return f"user:{tokens.verify(token.strip()).user_id}"
-                except InvalidToken:
-                    pass
-            break
+            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return None
+
+
+def caller_of(scope: Scope, tokens: TokenIssuer) -> str:
+    """`user:<id>` for a valid `/v1` session token, else `address:<client host>`."""
+    token = bearer_of(scope)
+    if token is not None:
+        try:
+            return f"user:{tokens.verify(token).user_id}"
+        except InvalidToken:
+            pass
+    return address_of(scope)
+
+
+def address_of(scope: Scope) -> str:
     client = scope.get("client")
     return f"address:{client[0] if client else 'unknown'}"
+
+
+async def caller_with_oauth(
+    scope: Scope, tokens: TokenIssuer, oauth_user_of: OAuthUserLookup | None
+) -> str:
+    """`caller_of`, where a bearer token that is no session token may be an OAuth access
+    token acting for a user (one Redis read): that user is the caller."""
+    caller = caller_of(scope, tokens)
+    token = bearer_of(scope)
+    if caller.startswith("address:") and token is not None and oauth_user_of is not None:
+        user_id = await oauth_user_of(scope, token)
+        if user_id is not None:
+            return f"user:{user_id}"
+    return caller
 
 
 # The JSON APIs: `/v1`, the media files, and the Mastodon client API (`api.mastodon`).
@@ -185,10 +230,17 @@ def too_many_requests_page(detail: str, headers: dict[str, str]) -> Response:
 class RateLimits:
     """ASGI middleware: the outermost layer, so every answer (413s included) gets the headers."""
 
-    def __init__(self, app: ASGIApp, limiter_of: LimiterLookup, tokens_of: TokensLookup) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limiter_of: LimiterLookup,
+        tokens_of: TokensLookup,
+        oauth_user_of: OAuthUserLookup | None = None,
+    ) -> None:
         self.app = app
         self.limiter_of = limiter_of
         self.tokens_of = tokens_of
+        self.oauth_user_of = oauth_user_of
         self._warned_at = -math.inf
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -199,20 +251,23 @@ class RateLimits:
             return
         try:
             async with asyncio.timeout(STORAGE_TIMEOUT_S):
-                verdict = await limiter.hit(family, caller_of(scope, self.tokens_of(scope)))
+                caller = await caller_with_oauth(scope, self.tokens_of(scope), self.oauth_user_of)
+                verdict = await limiter.hit(family, caller)
         except Exception as error:  # noqa: BLE001 - a limiter that fails lets requests through
             self._warn(error)
             await self.app(scope, receive, send)
             return
-        headers = verdict.headers()
+        mastodon = is_mastodon_path(scope["path"])
+        headers = verdict.mastodon_headers() if mastodon else verdict.headers()
         if not verdict.allowed:
             headers["Retry-After"] = str(verdict.retry_after_s())
             detail = f"more than {verdict.limit} requests in the window; retry later"
-            refusal = (
-                too_many_requests_page(detail, headers)
-                if is_web_page(scope["path"])
-                else problem_response(429, detail, title=TITLE, headers=headers)
-            )
+            if mastodon:
+                refusal = json_response({"error": TITLE}, status=429, headers=headers)
+            elif is_web_page(scope["path"]):
+                refusal = too_many_requests_page(detail, headers)
+            else:
+                refusal = problem_response(429, detail, title=TITLE, headers=headers)
             await refusal(scope, receive, send)
             return
 

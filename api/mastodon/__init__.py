@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from api.mastodon import (
     accounts,
+    authorize,
     bookmarks,
     instance,
     lists,
@@ -31,6 +32,7 @@ from api.mastodon.tokens import OAuthStore
 
 ROUTERS = (
     oauth.router,
+    authorize.router,
     instance.router,
     accounts.router,
     media.router,

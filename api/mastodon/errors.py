@@ -13,9 +13,7 @@ from starlette.responses import Response
 
 from api.problems import READABLE_ERRORS, readable
 from api.responses import json_response
-
-# Paths this surface owns: an unknown one under them answers in Mastodon's form too.
-MASTODON_PREFIXES = ("/api/v1/", "/api/v2/", "/oauth/", "/.well-known/", "/nodeinfo/")
+from api.surfaces import is_mastodon_path as is_mastodon_path  # re-exported
 
 INVALID_TOKEN = "The access token is invalid"  # noqa: S105 - a message, not a secret
 OUTSIDE_SCOPES = "This action is outside the authorized scopes"
@@ -30,10 +28,6 @@ class MastodonError(Exception):
         self.status = status
         self.message = message
         self.headers = headers
-
-
-def is_mastodon_path(path: str) -> bool:
-    return path.startswith(MASTODON_PREFIXES)
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:

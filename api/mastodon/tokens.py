@@ -209,3 +209,11 @@ class OAuthStore:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+async def oauth_user_of(scope: Any, token: str) -> int | None:
+    """The user an OAuth access token acts for, as the rate limits count callers (None for an
+    app's own token, an unknown one, or before the store is set up)."""
+    store: OAuthStore | None = getattr(scope["app"].state, "oauth", None)
+    grant = await store.grant(token) if store is not None else None
+    return grant.caller.user_id if grant is not None and grant.caller is not None else None
