@@ -17,6 +17,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -32,11 +33,13 @@ from api.live import HOME, NOTIFICATIONS, PUBLIC, Audience, LiveHub, StreamEvent
 from api.mastodon.context import bearer_token, grant_for
 from api.mastodon.entities import account_entity
 from api.mastodon.errors import MastodonError, MastodonRoute, error_response
+from api.mastodon.notifications import MASTODON_TYPE, group_key, notification_id
 from api.mastodon.scopes import allows
 from api.mastodon.statuses_entity import status_entity, status_facts
 from api.mastodon.tokens import Grant, OAuthStore
 from api.services import ApiServices
 from api.views import JsonObject
+from projections.notifications import Notification
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +49,6 @@ RENDERED_KEPT = 2_000  # hub events whose Mastodon form is kept for other connec
 OUTBOX_LENGTH = 1_000  # WebSocket messages waiting for a slow client before it is closed
 HEARTBEAT = "thump"  # Mastodon's SSE heartbeat comment
 SEP = "\n"  # Mastodon's line ending: clients split SSE lines on bare newlines
-
-# Chirp's notification kinds under Mastodon's names (a reply mentions you).
-NOTIFICATION_TYPES = {
-    "mention": "mention",
-    "reply": "mention",
-    "quote": "quote",  # as Mastodon 4.5 (and `/api/v1/notifications`)
-    "like": "favourite",
-    "retweet": "reblog",
-    "follow": "follow",
-}
 
 UNKNOWN_STREAM = "Unknown stream type"
 NO_TAG = "No tag for stream provided"
@@ -202,21 +195,21 @@ class StreamRenderer:
             )
             if target in views:
                 (status,) = await self._statuses([views[target]], base_url)
-        entity = notification_entity(feed_id, note, status, base_url)
+        entity = notification_entity(note, status, base_url)
         return Rendered("notification", orjson.dumps(entity).decode())
 
 
-def notification_entity(
-    feed_id: str, note: JsonObject, status: JsonObject | None, base_url: str
-) -> JsonObject:
-    """A Notification from a live notification (`{type, target, account, at}`); its id is
-    the live feed entry's, unique and in order."""
-    kind = NOTIFICATION_TYPES.get(str(note["type"]), str(note["type"]))
+def notification_entity(note: JsonObject, status: JsonObject | None, base_url: str) -> JsonObject:
+    """A Notification from a live notification (`{type, target, account, at}`), with the id,
+    type and group key `/api/v1/notifications` lists it under."""
+    at_ms = round(datetime.fromisoformat(note["at"]).timestamp() * 1000)
+    target = int(note["target"] or 0)
+    found = Notification(note["type"], 0, target, int(note["account"]["id"]), at_ms)
     return {
-        "id": feed_id.replace("-", ""),
-        "type": kind,
+        "id": notification_id(found),
+        "type": MASTODON_TYPE[found.kind],
+        "group_key": group_key(found.kind, target, found),
         "created_at": note["at"],
-        "group_key": f"ungrouped-{feed_id}",
         "account": account_entity(note["account"], base_url),
         "status": status,
     }

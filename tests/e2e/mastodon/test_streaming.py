@@ -121,6 +121,11 @@ def test_the_notification_stream_hears_notifications_only(
         assert by_type["follow"].status is None
         assert str(by_type["favourite"].status.id) == own["id"]
     assert stream.updates == []  # the post was applied before the like it allowed
+    # The same notifications, under the same ids, as `/api/v1/notifications` lists them.
+    streamed = {(str(n.id), n.type) for n in stream.notifications}
+    stream.wait(
+        lambda: streamed <= {(str(n.id), n.type) for n in api.notifications()}, "the listed ones"
+    )
 
 
 def test_the_public_stream_hears_strangers_and_a_hashtag_stream_its_tag(
