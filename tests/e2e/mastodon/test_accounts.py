@@ -13,6 +13,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -33,12 +34,20 @@ OOB = "urn:ietf:wg:oauth:2.0:oob"
 CALLBACK = "http://127.0.0.1:9/callback"
 
 
+# A loaded machine answers slowly (argon2, a registration waited for): more than httpx's 5 s.
+HTTP_TIMEOUT_S = 30.0
+http_get = partial(httpx.get, timeout=HTTP_TIMEOUT_S)
+http_post = partial(httpx.post, timeout=HTTP_TIMEOUT_S)
+http_patch = partial(httpx.patch, timeout=HTTP_TIMEOUT_S)
+http_request = partial(httpx.request, timeout=HTTP_TIMEOUT_S)
+
+
 def an_email(handle: str) -> str:
     return f"{handle}.{secrets.token_hex(3)}@Example.org"
 
 
 def app_token(base_url: str, app: tuple[str, str]) -> str:
-    answer = httpx.post(
+    answer = http_post(
         f"{base_url}/oauth/token",
         data={
             "grant_type": "client_credentials",
@@ -68,10 +77,10 @@ def test_an_app_registers_an_account_that_then_logs_in_with_its_email(
     assert by_email.account_verify_credentials().id == me.id
     # The email is private: no view of the account, on either surface, shows it.
     for path in (f"/api/v1/accounts/{me.id}", f"/v1/users/{handle}"):
-        shown = httpx.get(f"{api_server.url}{path}")
+        shown = http_get(f"{api_server.url}{path}")
         assert shown.status_code == 200
         assert email.lower() not in shown.text.lower()
-    verified = httpx.get(
+    verified = http_get(
         f"{api_server.url}/api/v1/accounts/verify_credentials",
         headers={"Authorization": f"Bearer {by_email.access_token}"},
     )
@@ -103,7 +112,7 @@ def test_a_bad_registration_is_422_in_mastodons_form_and_produces_nothing(
         "agreement": "true",
         "locale": "en",
     } | change
-    answer = httpx.post(
+    answer = http_post(
         f"{api_server.url}/api/v1/accounts",
         data={name: value for name, value in form.items() if value is not None},
         headers={"Authorization": f"Bearer {app_token(api_server.url, mastodon_app)}"},
@@ -125,17 +134,17 @@ def test_a_taken_username_or_email_is_refused_and_registering_needs_an_app_token
     token = {"Authorization": f"Bearer {app_token(api_server.url, mastodon_app)}"}
     other = random_handle("m")
     form = {"password": PASSWORD, "agreement": "1"}
-    taken_name = httpx.post(
+    taken_name = http_post(
         f"{api_server.url}/api/v1/accounts",
         data=form | {"username": handle.upper(), "email": an_email(other)},
         headers=token,
     )
-    taken_email = httpx.post(
+    taken_email = http_post(
         f"{api_server.url}/api/v1/accounts",
         data=form | {"username": other, "email": email.lower()},
         headers=token,
     )
-    no_token = httpx.post(
+    no_token = http_post(
         f"{api_server.url}/api/v1/accounts",
         data=form | {"username": other, "email": an_email(other)},
     )
@@ -221,7 +230,7 @@ def test_update_credentials_changes_the_name_the_note_and_the_avatar(
     assert updated.note == "<p>Compilers &lt;3<br />and COBOL</p>"
     assert updated.source.note == "Compilers <3\nand COBOL"
     assert re.search(r"/media/\d+$", updated.avatar), updated.avatar
-    image = httpx.get(updated.avatar)
+    image = http_get(updated.avatar)
     assert image.status_code == 200 and image.headers["content-type"].startswith("image/")
     seen_by_other = log_in(client.register()).account(account.user_id)
     assert (seen_by_other.display_name, seen_by_other.avatar) == ("Grace Hopper", updated.avatar)
@@ -235,7 +244,7 @@ def test_update_credentials_changes_the_name_the_note_and_the_avatar(
         what="the new display name in the user search",
     )
 
-    refused = httpx.patch(
+    refused = http_patch(
         f"{api_server.url}/api/v1/accounts/update_credentials",
         data={"display_name": "x" * 80},
         headers={"Authorization": f"Bearer {api.access_token}"},
@@ -268,7 +277,7 @@ def test_the_code_grant_logs_in_through_the_page_and_mastodon_py_redeems_the_cod
         redirect_uris=CALLBACK, scopes=["read"], state="s-42", allow_http=True
     )
 
-    with httpx.Client() as browser:
+    with httpx.Client(timeout=HTTP_TIMEOUT_S) as browser:
         page = browser.get(url)
         assert page.status_code == 200 and "code-grant" in page.text
         assert page.headers["x-frame-options"] == "DENY"
@@ -282,7 +291,7 @@ def test_the_code_grant_logs_in_through_the_page_and_mastodon_py_redeems_the_cod
             f"{api_server.url}/oauth/authorize",
             data=form | {"login": email, "password": PASSWORD, "decision": "approve"},
         )
-        forged = httpx.post(
+        forged = http_post(
             f"{api_server.url}/oauth/authorize",
             data=form | {"login": email, "password": PASSWORD, "decision": "approve"},
         )
@@ -302,7 +311,7 @@ def test_the_code_grant_logs_in_through_the_page_and_mastodon_py_redeems_the_cod
 
 
 def code_from_oob_page(base_url: str, url: str, login: str) -> str:
-    with httpx.Client() as browser:
+    with httpx.Client(timeout=HTTP_TIMEOUT_S) as browser:
         page = browser.get(url)
         assert page.status_code == 200, page.text
         shown = browser.post(
@@ -333,7 +342,7 @@ def test_the_code_grant_with_pkce_needs_the_verifier(
     url = f"{api_server.url}/oauth/authorize?{urlencode(query)}"
 
     def redeem(code: str, code_verifier: str) -> httpx.Response:
-        return httpx.post(
+        return http_post(
             f"{api_server.url}/oauth/token",
             data={
                 "grant_type": "authorization_code",
@@ -353,7 +362,7 @@ def test_the_code_grant_with_pkce_needs_the_verifier(
     assert granted.json()["scope"] == "read"
     api = Mastodon(access_token=granted.json()["access_token"], api_base_url=api_server.url)
     assert str(api.account_verify_credentials().id) == account.user_id
-    plain = httpx.get(url.replace("S256", "plain"))
+    plain = http_get(url.replace("S256", "plain"))
     assert plain.status_code == 400  # only S256 is accepted
 
 
@@ -369,7 +378,7 @@ def test_erasure_revokes_the_accounts_oauth_tokens(
     grants_key = f"chirp:oauth:user-tokens:{account.user_id}"
     assert redis_client.scard(grants_key) == 1
 
-    erased = httpx.request(
+    erased = http_request(
         "DELETE",
         f"{api_server.url}/v1/users/me",
         json={"password": PASSWORD},
@@ -378,7 +387,7 @@ def test_erasure_revokes_the_accounts_oauth_tokens(
 
     assert erased.status_code == 202, erased.text
     assert not redis_client.exists(grants_key)
-    answer = httpx.get(
+    answer = http_get(
         f"{api_server.url}/api/v1/accounts/verify_credentials",
         headers={"Authorization": f"Bearer {api.access_token}"},
     )
@@ -402,7 +411,7 @@ def test_rate_limits_take_mastodons_form_and_count_oauth_users_apart(
     address = {"X-Forwarded-For": f"10.9.{secrets.randbelow(250)}.{secrets.randbelow(250)}"}
     tokens = []
     for _ in range(2):
-        granted = httpx.post(
+        granted = http_post(
             f"{tight_api.url}/oauth/token",
             data={
                 "grant_type": "password",
@@ -418,7 +427,7 @@ def test_rate_limits_take_mastodons_form_and_count_oauth_users_apart(
         tokens.append({"Authorization": f"Bearer {granted.json()['access_token']}", **address})
     path = f"{tight_api.url}/api/v1/accounts/verify_credentials"
 
-    answers = [httpx.get(path, headers=tokens[0]) for _ in range(TIGHT_DEFAULT + 1)]
+    answers = [http_get(path, headers=tokens[0]) for _ in range(TIGHT_DEFAULT + 1)]
 
     assert [a.status_code for a in answers] == [200] * TIGHT_DEFAULT + [429]
     assert answers[0].headers["X-RateLimit-Remaining"] == str(TIGHT_DEFAULT - 1)
@@ -427,7 +436,7 @@ def test_rate_limits_take_mastodons_form_and_count_oauth_users_apart(
     assert answers[-1].json() == {"error": "Too many requests"}
     assert int(answers[-1].headers["Retry-After"]) >= 1
     # The other user behind the same address has a window of its own, and so has the address.
-    assert httpx.get(path, headers=tokens[1]).status_code == 200
-    anonymous = httpx.get(f"{tight_api.url}/v1/trends", headers=address)
+    assert http_get(path, headers=tokens[1]).status_code == 200
+    anonymous = http_get(f"{tight_api.url}/v1/trends", headers=address)
     assert anonymous.status_code == 200
     assert anonymous.headers["X-RateLimit-Reset"].isdigit()  # `/v1` keeps Unix seconds

@@ -24,6 +24,10 @@ TOOT = str(Path(sys.executable).with_name("toot"))
 TIMEOUT_S = 60
 
 
+# A loaded machine answers slowly (argon2, a registration waited for): more than httpx's 5 s.
+HTTP_TIMEOUT_S = 30.0
+
+
 def toot_env(config_home: Path) -> dict[str, str]:
     env = {
         name: value
@@ -95,7 +99,7 @@ def test_toot_logs_in_through_the_authorize_page_with_the_code(
             line = login.stdout.readline()
             assert line, "toot ended before showing the log-in URL"
             url = line.strip()
-        with httpx.Client() as browser:
+        with httpx.Client(timeout=HTTP_TIMEOUT_S) as browser:
             page = browser.get(url, follow_redirects=True)
             assert page.status_code == 200, page.text
             fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)
