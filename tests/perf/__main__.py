@@ -7,7 +7,8 @@
 First the worker's fan-out code path alone on a single Redis and on a 3-master Redis Cluster;
 then a private stack under var/bench: a power-law social graph loaded through the log (the
 worker's follow throughput beside raw consumption of the follows topic), the write and read
-paths with one and with two API processes, end-to-end fan-out, replay and memory. Prints a
+paths with one and with two API processes, the home read through the Mastodon API beside
+`/v1`'s, end-to-end fan-out, replay and memory. Prints a
 table and writes one flat JSON object; only a full-size run may write docs/perf/results.json.
 """
 
@@ -49,7 +50,7 @@ from infra.settings import REPO_ROOT, Settings
 from projections.registry import PROJECTION_FAMILIES
 from projections.writer import decode_positions
 from schemas.log import FOLLOWS_BY_FOLLOWEE_FAMILY
-from tests.perf import capacity, fanout_writer, streams
+from tests.perf import capacity, fanout_writer, mastodon_timelines, streams
 from tests.perf.http_paths import HttpPath, by_api_processes, home_targets, token_for, tweet_targets
 from tests.perf.report import render
 from tests.perf.search_latency import search_under_write_load
@@ -566,6 +567,7 @@ def main() -> None:
         with console.status("activating every user (one home timeline read each) ..."):
             asyncio.run(activate(stack.api.url, graph))
         results |= http_paths(stack, graph, args.seconds)
+        results |= mastodon_timelines.home_read_rates(stack, graph, args.seconds)
         write_rate = results.get("write_rate_at_20pct_baseline")
         results |= search_under_write_load(stack, graph, args.seconds, write_rate)
         results |= media_uploads(stack, graph, args.seconds)

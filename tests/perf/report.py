@@ -207,6 +207,20 @@ def api_processes_line(results: dict[str, Any]) -> str:
     return "API processes: " + "; ".join(parts) + "." if parts else ""
 
 
+def mastodon_line(results: dict[str, Any]) -> str:
+    """The home read through the Mastodon API beside `/v1`'s, from the same run."""
+    if "mastodon_home_max_rps" not in results:
+        return ""
+    return (
+        f"Mastodon API home read (/api/v1/timelines/home, limit 20): "
+        f"{_cell(results['mastodon_home_max_rps'])}/s, x{results['mastodon_home_ratio_to_v1']} "
+        f"of /v1/timelines/home's {_cell(results['mastodon_home_v1_max_rps'])}/s in the same "
+        f"run; p95 {results['mastodon_home_p95_ms_open_loop']} ms against "
+        f"{results['mastodon_home_v1_p95_ms_open_loop']} ms, both at "
+        f"{_cell(results['mastodon_home_open_loop_rate'])}/s."
+    )
+
+
 def table(results: dict[str, Any]) -> str:
     lines = [
         f"Measured {results['date']} at commit `{results['git_commit']}` on {results['machine']}.",
@@ -219,6 +233,9 @@ def table(results: dict[str, Any]) -> str:
     processes = api_processes_line(results)
     if processes:
         lines += ["", processes]
+    mastodon = mastodon_line(results)
+    if mastodon:
+        lines += ["", mastodon]
     memory = {k: v for k, v in results.items() if k.startswith("rss_mib_")}
     lines += [
         "",
