@@ -10,8 +10,7 @@ FOLLOW_COVERS = frozenset(
     {"read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes", "write:mutes"}
 )
 READ_KINDS = (
-    "accounts blocks bookmarks favourites filters follows lists mutes notifications search "
-    "statuses"
+    "accounts blocks bookmarks favourites filters follows lists mutes notifications search statuses"
 )
 WRITE_KINDS = (
     "accounts blocks bookmarks conversations favourites filters follows lists media mutes "
