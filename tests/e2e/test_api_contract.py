@@ -16,10 +16,17 @@ so a run is repeatable; change it to explore further.
 schemathesis 4.32 seeds an optional header that has a `pattern` with a value that does not
 match it and still counts the request as schema-valid. Malformed tokens are covered by
 `test_bad_input.py`.
+
+A valid `Idempotency-Key` the fuzzer generates is replaced by a fresh one per request
+(`HOOKS`): the fuzzer reuses values such as `0` across unrelated call chains, and the same key
+with the same body is, by that header's meaning, the same request, answered with the first
+response, so a chain would "create" a list an earlier chain had already deleted. Keys reused
+on purpose are covered by `test_idempotency_keys.py`.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +47,19 @@ UNRELATED_POSITION = "fuzz.elsewhere:0:0"
 # erasure needs the account's password, which the fuzzer does not know: 403. A search query's
 # syntax (quotes in pairs, a valid `from:` handle, something to match) is more than a schema
 # can say: 422. Following yourself is schema-valid but refused: 422.
+HOOKS = """
+import uuid
+
+import schemathesis
+
+
+@schemathesis.hook
+def map_headers(context, headers):
+    key = (headers or {}).get("Idempotency-Key")
+    if isinstance(key, str) and 1 <= len(key) <= 255:
+        headers["Idempotency-Key"] = uuid.uuid4().hex
+    return headers
+"""
 CONFIG = """
 [[operations]]
 include-name = "POST /v1/media"
@@ -97,8 +117,16 @@ def test_the_api_keeps_its_openapi_contract(
     # Its working directory is a temporary one: the fuzzer leaves its cache there, and finds
     # its configuration there.
     (tmp_path / "schemathesis.toml").write_text(CONFIG)
+    (tmp_path / "fuzz_hooks.py").write_text(HOOKS)
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "fuzz_hooks", "PYTHONPATH": str(tmp_path)}
     done = subprocess.run(
-        command, cwd=tmp_path, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False
+        command,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
     )
     assert done.returncode == 0, done.stdout[-30_000:] + done.stderr[-5_000:]
 
