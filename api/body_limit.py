@@ -13,7 +13,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import problem_response
+from api.problems import refusal_for
 
 TITLE = "Request body too large"
 DRAIN_LIMIT_BYTES = 32 * 1024 * 1024
@@ -112,7 +112,8 @@ class BodySizeLimit:
             )
             detail = f"request body exceeds {max_bytes} bytes"
             close = None if keep_open else {"Connection": "close"}
-            await problem_response(413, detail, title=TITLE, headers=close)(scope, receive, send)
+            refusal = refusal_for(scope["path"], 413, detail, title=TITLE, headers=close)
+            await refusal(scope, receive, send)
             return
         await self.app(scope, replay, send)
 

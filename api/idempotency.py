@@ -17,7 +17,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.body_limit import buffered
-from api.problems import problem_response
+from api.problems import refusal_for
 from projections.redis_client import RedisClient
 
 HEADER = b"idempotency-key"
@@ -50,7 +50,8 @@ class IdempotencyKeys:
             return
         if not 0 < len(key) <= MAX_KEY_LENGTH:
             detail = f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters"
-            await problem_response(422, detail, title="Invalid request")(scope, receive, send)
+            refusal = refusal_for(scope["path"], 422, detail, title="Invalid request")
+            await refusal(scope, receive, send)
             return
         body, receive = await buffered(receive)
         path = scope["path"].encode()
@@ -80,14 +81,14 @@ class IdempotencyKeys:
 
         if stored is None or stored == PENDING:
             detail = "a request with this Idempotency-Key is still being processed"
-            await problem_response(409, detail, title="Request in progress")(scope, no_body, send)
+            refusal = refusal_for(scope["path"], 409, detail, title="Request in progress")
+            await refusal(scope, no_body, send)
             return
         record = orjson.loads(stored)
         if record["fingerprint"] != fingerprint:
             detail = "this Idempotency-Key was used with a different request body"
-            await problem_response(409, detail, title="Idempotency key reused")(
-                scope, no_body, send
-            )
+            refusal = refusal_for(scope["path"], 409, detail, title="Idempotency key reused")
+            await refusal(scope, no_body, send)
             return
         replay_headers = [(bytes.fromhex(k), bytes.fromhex(v)) for k, v in record["headers"]]
         replay_headers.append((b"idempotent-replayed", b"true"))

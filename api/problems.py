@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 
 from api.node_lease import NodeLeaseLost
+from api.surfaces import is_mastodon_path
 from api.use_cases.errors import (
     EmailTaken,
     HandleTaken,
@@ -115,6 +116,22 @@ def problem_response(
     return Response(
         orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_JSON
     )
+
+
+def refusal_for(
+    path: str,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A middleware's refusal in the form of the surface the path belongs to: Mastodon's
+    `{"error": ...}` under its paths, problem+json everywhere else."""
+    if is_mastodon_path(path):
+        body = orjson.dumps({"error": detail})
+        return Response(body, status_code=status, headers=headers, media_type="application/json")
+    return problem_response(status, detail, title=title, headers=headers)
 
 
 def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:

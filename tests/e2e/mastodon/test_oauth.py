@@ -72,3 +72,13 @@ def test_errors_take_mastodons_form(api_server: ApiProcess) -> None:
     bad_grant = httpx.post(f"{api_server.url}/oauth/token", data={"grant_type": "magic"})
     assert bad_grant.status_code == 400
     assert bad_grant.json() == {"error": "unsupported_grant_type"}
+    # Refusals of the middleware in front of every route take the same form on these paths.
+    url = f"{api_server.url}/api/v1/statuses"
+    headers = {"Idempotency-Key": "mastodon-form-check"}
+    httpx.post(url, data={"status": "first"}, headers=headers)
+    reused = httpx.post(url, data={"status": "another body"}, headers=headers)
+    assert reused.status_code == 409
+    assert set(reused.json()) == {"error"}
+    too_large = httpx.post(url, content=b"x" * (8 * 1024 * 1024))
+    assert too_large.status_code == 413
+    assert set(too_large.json()) == {"error"}
