@@ -344,12 +344,7 @@ async def graph_page(context: Masto, user_id: int, relation: str) -> Response:
 
 
 def _limit(params: Params) -> int:
-    text = params.text("limit")
-    if text in (None, ""):
-        return DEFAULT_PAGE
-    if not text.isdigit():
-        raise MastodonError(422, "Validation failed: limit is not a number")
-    return max(1, min(int(text), MAX_PAGE))
+    return max(1, min(params.number("limit", DEFAULT_PAGE), MAX_PAGE))
 
 
 def _cursor(params: Params) -> int | None:

@@ -44,14 +44,12 @@ def older_page(params: Params) -> Page:
     for name in ("since_id", "min_id"):
         if params.text(name) not in (None, ""):
             raise MastodonError(422, f"Validation failed: {name} is not supported here")
-    text = params.text("limit") or str(DEFAULT_LIMIT)
-    if not text.isdigit():
-        raise MastodonError(422, "Validation failed: limit is not a number")
+    limit = params.number("limit", DEFAULT_LIMIT)
     max_id = params.text("max_id")
     before = parse_id(max_id) if max_id else None
     if max_id and before is None:
         raise MastodonError(422, "Validation failed: max_id is not an id")
-    return Page(max(1, min(int(text), MAX_LIMIT)), before)
+    return Page(max(1, min(limit, MAX_LIMIT)), before)
 
 
 async def _statuses(context: Masto, views: list[JsonObject]) -> list[JsonObject]:

@@ -141,10 +141,8 @@ async def delete_list(
 async def list_accounts(list_id: str, context: ReadLists) -> Response:
     """The accounts on one of your lists (`limit=0`: all of them, as Mastodon allows)."""
     params = await params_of(context.request)
-    text = params.text("limit") or str(DEFAULT_ACCOUNTS)
-    if not text.isdigit():
-        raise MastodonError(422, "Validation failed: limit is not a number")
-    limit = min(int(text), MAX_ACCOUNTS) if int(text) else 100
+    asked = params.number("limit", DEFAULT_ACCOUNTS)
+    limit = min(asked, MAX_ACCOUNTS) if asked else 100
     max_id = params.text("max_id")
     if max_id not in (None, "") and parse_id(max_id or "") is None:
         raise MastodonError(422, "Validation failed: max_id is not an id")
@@ -159,7 +157,7 @@ async def list_accounts(list_id: str, context: ReadLists) -> Response:
         )
         found += answer["data"]
         cursor = int(answer["next_cursor"]) if answer["next_cursor"] is not None else None
-        if int(text) or cursor is None:
+        if asked or cursor is None:
             break
     base_url = str(context.request.base_url)
     accounts = [account_entity(user, base_url) for user in found]

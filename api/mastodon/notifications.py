@@ -261,10 +261,7 @@ async def unread_count(context: ReadNotifications) -> Response:
     """How many notifications are newer than your read marker (at most `limit`, 100 by
     default, as Mastodon counts)."""
     params = await params_of(context.request)
-    text = params.text("limit") or "100"
-    if not text.isdigit():
-        raise MastodonError(422, "Validation failed: limit is not a number")
-    limit = max(1, min(int(text), 1000))
+    limit = max(1, min(params.number("limit", 100), 1000))
     await context.fresh(*NOTIFICATION_PROJECTIONS)
     keys = (await context.services.read_models.namespaces("notifications"))["notifications"]
     user_id = context.user.user_id

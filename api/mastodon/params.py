@@ -53,6 +53,16 @@ class Params:
             return False
         raise MastodonError(422, f"Validation failed: {name} is not a boolean")
 
+    def number(self, name: str, default: int) -> int:
+        """A count such as `limit` or `offset`: digits only (422 otherwise), `default` when
+        absent or blank."""
+        text = self.text(name)
+        if text is None or text == "":
+            return default
+        if not text.isdigit():
+            raise MastodonError(422, f"Validation failed: {name} is not a number")
+        return int(text)
+
     def file(self, name: str) -> UploadFile | None:
         value = self.get(name)
         return value if isinstance(value, UploadFile) else None

@@ -25,7 +25,7 @@ from api.deps import BearerToken
 from api.mastodon.context import Masto, MastoDep
 from api.mastodon.entities import account_entity
 from api.mastodon.errors import OUTSIDE_SCOPES, MastodonError, MastodonRoute
-from api.mastodon.params import Params, params_of
+from api.mastodon.params import params_of
 from api.mastodon.scopes import allows
 from api.mastodon.statuses_entity import status_entities
 from api.mastodon.trends import MOST_TRENDS, history_of, tag_entity
@@ -56,16 +56,6 @@ async def searcher(context: MastoDep) -> Masto:
 Searcher = Annotated[Masto, Depends(searcher)]
 
 
-def _number(params: Params, name: str, default: int) -> int:
-    text = params.text(name)
-    if text in (None, ""):
-        return default
-    assert text is not None
-    if not text.isdigit():
-        raise MastodonError(422, f"Validation failed: {name} is not a number")
-    return int(text)
-
-
 @router.get("/api/v2/search")
 async def search_v2(context: Searcher) -> Response:
     """Accounts, statuses and hashtags matching `q` (one kind with `type`)."""
@@ -76,8 +66,8 @@ async def search_v2(context: Searcher) -> Response:
     kind = params.text("type")
     if kind not in (None, "", *TYPES):
         raise MastodonError(422, f"Validation failed: type must be one of {', '.join(TYPES)}")
-    limit = max(1, min(_number(params, "limit", DEFAULT_LIMIT), MAX_LIMIT))
-    offset = _number(params, "offset", 0)
+    limit = max(1, min(params.number("limit", DEFAULT_LIMIT), MAX_LIMIT))
+    offset = params.number("offset", 0)
     if offset and context.caller is None:
         raise MastodonError(401, "Search queries with offset require a logged-in user")
     if offset > MAX_OFFSET:

@@ -17,8 +17,8 @@ from starlette.responses import Response
 
 from api.mastodon.context import MastoDep
 from api.mastodon.entities import absolute
-from api.mastodon.errors import MastodonError, MastodonRoute
-from api.mastodon.params import Params, params_of
+from api.mastodon.errors import MastodonRoute
+from api.mastodon.params import params_of
 from api.responses import body_of, json_response
 from api.routes import trends
 from api.views import JsonObject
@@ -49,16 +49,6 @@ def history_of(trend: JsonObject, as_of: str | None, window_seconds: int) -> lis
     return [{"day": str(start), "uses": uses, "accounts": uses}]
 
 
-def _int(params: Params, name: str, default: int) -> int:
-    text = params.text(name)
-    if text in (None, ""):
-        return default
-    assert text is not None
-    if not text.isdigit():
-        raise MastodonError(422, f"Validation failed: {name} is not a number")
-    return int(text)
-
-
 async def trending_tags(context: MastoDep, *, limit: int, offset: int = 0) -> list[JsonObject]:
     """The trending tags, rising fastest first, as Tag entities."""
     fresh = await context.fresh("trends")
@@ -78,8 +68,8 @@ async def trending_tags(context: MastoDep, *, limit: int, offset: int = 0) -> li
 async def trends_tags(context: MastoDep) -> Response:
     """Hashtags rising fastest in the current window (`limit` up to 20, `offset`)."""
     params = await params_of(context.request)
-    limit = max(1, min(_int(params, "limit", DEFAULT_LIMIT), MAX_LIMIT))
-    offset = _int(params, "offset", 0)
+    limit = max(1, min(params.number("limit", DEFAULT_LIMIT), MAX_LIMIT))
+    offset = params.number("offset", 0)
     return json_response(await trending_tags(context, limit=limit, offset=offset))
 
 
