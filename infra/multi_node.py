@@ -9,9 +9,12 @@ which its parts start and stop. Everything it runs keeps its data under
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from kafka.errors import RetriableError, UnknownBrokerIdError
 
 from infra.app_processes import ApiProcess, IndexerProcess, WorkerProcess
 from infra.local_services import (
@@ -30,6 +33,8 @@ REPLICATION_FACTOR = 3
 MIN_INSYNC_REPLICAS = 2
 TOPIC_RECHECK_S = 0.5
 PROCESS_STOP_S = 30.0  # a worker commits and leaves its group; an API drains its requests
+
+logger = logging.getLogger(__name__)
 
 
 def multi_node_dir(settings: Settings) -> Path:
@@ -57,18 +62,24 @@ def multi_node_settings(settings: Settings) -> Settings:
     )
 
 
+# What a cluster whose nodes have just registered may answer for a while: a broker that has not
+# yet learnt of a topic just created reports it without partitions, and one that has not yet
+# learnt of every broker names a controller it cannot connect to.
+CLUSTER_SETTLING_ERRORS = (TopicLayoutError, UnknownBrokerIdError, RetriableError)
+
+
 def ensure_cluster_topics(settings: Settings) -> None:
-    """Create the topics on the cluster. A broker that has not yet learnt of a topic just
-    created reports it without partitions: a layout error is asked again until the startup
+    """Create the topics on the cluster, asking again while it settles, until the startup
     timeout."""
     deadline = time.monotonic() + settings.startup_timeout_s
     while True:
         try:
             ensure_topics(settings, timeout=settings.startup_timeout_s)
             return
-        except TopicLayoutError:
+        except CLUSTER_SETTLING_ERRORS as error:
             if time.monotonic() >= deadline:
                 raise
+            logger.info("cluster still settling (%r); asking again", error)
             time.sleep(TOPIC_RECHECK_S)
 
 
