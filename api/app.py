@@ -82,7 +82,7 @@ async def services_for(
                 read_models=ReadModels(redis, topics_read(config)),
                 publisher=EventPublisher(
                     producer,
-                    EventCodec(),
+                    EventCodec(keys=config.personal_keys),
                     config.topic,
                     on_acknowledged=metrics.observe_produce if metrics else None,
                 ),

@@ -13,6 +13,7 @@ from api.rate_limits import RateLimitPolicy
 from api.use_cases.ports import MediaStore
 from domain.trends import HoppingWindows
 from projections.redis_client import RedisFactory
+from schemas.sealing import PersonalKeys
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class ApiConfig:
     ready_max_lag_events: int  # a serving projection further behind the log: not ready, stale
     trend_windows: HoppingWindows
     media_store: MediaStore  # where uploads' bytes live (the filesystem or an S3 bucket)
+    personal_keys: PersonalKeys  # each user's key for the personal fields on the log
     media_max_bytes: int  # larger uploads get 413
     media_max_pixels: int  # larger images or video frames are refused (422)
     search_index_dir: Path | None = None  # the tweet search index (its versions and pointer)

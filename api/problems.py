@@ -33,6 +33,7 @@ from api.use_cases.errors import (
     WrongCredentials,
 )
 from domain.errors import DomainError, NotTheAuthor
+from schemas.sealing import KeyDestroyed
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         if isinstance(error, NotTheAuthor):
             return problem_response(403, str(error), title="Forbidden")
         return problem_response(422, str(error), title="Invalid request")
+
+    @app.exception_handler(KeyDestroyed)
+    async def on_key_destroyed(_: Request, error: KeyDestroyed) -> Response:
+        # A write racing its own account's erasure: the account is nobody now.
+        return problem_response(401, "the account is being erased", title="Unauthorized")
 
     @app.exception_handler(NodeLeaseLost)
     async def on_node_lease_lost(_: Request, error: NodeLeaseLost) -> Response:

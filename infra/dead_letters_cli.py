@@ -22,7 +22,8 @@ from infra.dead_letters import (
     replay_letters,
 )
 from infra.settings import Settings
-from schemas import EventCodec, EventDecodeError
+from infra.wiring import event_codec
+from schemas import EventDecodeError
 
 dlq_app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -93,7 +94,9 @@ def show_letter(letter_id: Annotated[str, typer.Argument(help="PARTITION:OFFSET"
     details.add_row("value", f"{len(letter.value)} bytes")
     console.print(details)
     try:
-        console.print(f"decodes today as: {escape(repr(EventCodec().decode(letter.value)))}")
+        console.print(
+            f"decodes today as: {escape(repr(event_codec(Settings()).decode(letter.value)))}"
+        )
     except EventDecodeError as error:
         console.print(f"still undecodable: {escape(str(error))}")
     preview = letter.value[:PREVIEW_BYTES]

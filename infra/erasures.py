@@ -21,7 +21,8 @@ from rich.table import Table
 from domain.events import AccountErased
 from infra.log_reader import LogReader
 from infra.settings import Settings
-from schemas import EventCodec, EventDecodeError
+from infra.wiring import event_codec
+from schemas import EventDecodeError
 
 READ_BATCH = 10_000
 READ_TIMEOUT_S = 1.0
@@ -39,7 +40,7 @@ class ErasureRecord:
 
 def logged_erasures(settings: Settings) -> list[ErasureRecord]:
     """Every erasure in the log, oldest first."""
-    codec = EventCodec()
+    codec = event_codec(settings)
     reader = LogReader(settings.bootstrap_servers, [settings.topic("users")])
     found: list[ErasureRecord] = []
     try:

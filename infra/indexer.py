@@ -24,6 +24,7 @@ from domain.search import index_changes
 from infra.log_reader import LogReader, LogRecord
 from infra.replay import ReplayResult
 from infra.settings import Settings
+from infra.wiring import event_codec
 from projections.search_index import IndexVersions, TweetIndexReader, TweetIndexWriter
 from schemas import EventCodec, EventDecodeError
 from schemas.log import Position
@@ -62,7 +63,7 @@ class Indexer:
         self.settings = settings
         self.topic = settings.topic("tweets")
         self.versions = IndexVersions(settings.search_index_dir)
-        self.codec = EventCodec()
+        self.codec = event_codec(settings)
 
     def run(self, stop: threading.Event) -> None:
         if self.versions.current() is None:
@@ -162,7 +163,7 @@ def replay_search(settings: Settings, progress: Callable[[int, int], None]) -> R
     new_version = versions.next_version()
     serving = TweetIndexReader(settings.search_index_dir)
     writer = TweetIndexWriter(versions.path(new_version))
-    codec = EventCodec()
+    codec = event_codec(settings)
     reader = LogReader(settings.bootstrap_servers, [topic])
     done = 0
     try:

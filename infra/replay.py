@@ -21,7 +21,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from infra.log_reader import LogReader, LogRecord
 from infra.settings import Settings
-from infra.wiring import redis_factory
+from infra.wiring import event_codec, redis_factory
 from projections.base import (
     POINTERS_KEY,
     Namespace,
@@ -37,7 +37,7 @@ from projections.writer import (
     lag,
     serving_version,
 )
-from schemas import EventCodec, EventDecodeError
+from schemas import EventDecodeError
 from schemas.log import LoggedEvent, Position
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ class Rebuild:
         self.redis = redis
         self.projection = projection
         self.progress = progress
-        self.codec = EventCodec()
+        self.codec = event_codec(settings)
         self.writer = ProjectionWriter(redis, [projection])
 
     async def run(self, *, drop_grace_s: float) -> ReplayResult:

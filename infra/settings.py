@@ -154,6 +154,8 @@ class Settings(BaseSettings):
     # Live streams: an idle connection gets a comment line this often (proxies close silent ones).
     stream_heartbeat_s: float = Field(15.0, gt=0)
     media_dir: Path | None = None  # defaults to var_dir / "media"
+    # Each user's key for the personal fields on the log (crypto-shredding; docs/erasure.md).
+    personal_keys_dir: Path | None = None  # defaults to var_dir / "keys"
     # Set to an S3 endpoint (e.g. http://127.0.0.1:7070) to keep uploads in a bucket instead.
     media_s3_url: str = ""
     media_s3_bucket: str = "chirp-media"
@@ -239,6 +241,10 @@ class Settings(BaseSettings):
     @cached_property
     def media_store_dir(self) -> Path:
         return self.media_dir or self.var_dir / "media"
+
+    @cached_property
+    def personal_keys_path(self) -> Path:
+        return self.personal_keys_dir or self.var_dir / "keys"
 
     @cached_property
     def worker_dir(self) -> Path:

@@ -12,9 +12,11 @@ from functools import partial
 from api.config import ApiConfig
 from api.rate_limits import RateLimitPolicy
 from infra.object_store import FileSystemStore, S3Store
+from infra.personal_keys import FileKeys
 from infra.redis_clients import SyncRedisClient, open_redis, open_sync_redis
 from infra.settings import Settings
 from projections.redis_client import RedisFactory
+from schemas import EventCodec
 from streams.config import WorkerConfig
 
 
@@ -51,6 +53,17 @@ def media_store(settings: Settings) -> FileSystemStore | S3Store:
     return FileSystemStore(settings.media_store_dir)
 
 
+def personal_keys(settings: Settings) -> FileKeys:
+    """Each user's key for the personal fields on the log, in files under the var directory."""
+    return FileKeys(settings.personal_keys_path)
+
+
+def event_codec(settings: Settings) -> EventCodec:
+    """The codec every process of the deployment reads and writes the log with: it seals and
+    opens personal fields with the deployment's keys."""
+    return EventCodec(keys=personal_keys(settings))
+
+
 def api_config(settings: Settings) -> ApiConfig:
     return ApiConfig(
         redis_factory=redis_factory(settings),
@@ -66,6 +79,7 @@ def api_config(settings: Settings) -> ApiConfig:
         ready_max_lag_events=settings.ready_max_lag_events,
         trend_windows=settings.trend_windows(),
         media_store=media_store(settings),
+        personal_keys=personal_keys(settings),
         media_max_bytes=settings.media_max_bytes,
         media_max_pixels=settings.media_max_pixels,
         search_index_dir=settings.search_index_dir,
@@ -101,4 +115,5 @@ def worker_config(settings: Settings) -> WorkerConfig:
         batch_within_s=settings.projection_batch_within_s,
         celebrity_threshold=settings.celebrity_threshold,
         trend_windows=settings.trend_windows(),
+        personal_keys=personal_keys(settings),
     )

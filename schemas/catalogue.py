@@ -58,8 +58,17 @@ class EventSpec(Generic[E]):
     """The aggregate id: the record key, as ASCII decimal (`schemas.envelope.record_key`)."""
     avro_names: Mapping[str, str] = field(default_factory=dict)
     """Domain attribute -> Avro field, only where they differ."""
+    sealed: tuple[str, ...] = ()
+    """Personal fields, written sealed under their owner's key (`schemas.sealing`); their
+    attribute and Avro names are the same."""
+    sealed_by: str = ""
+    """The field naming the owner whose key seals `sealed`."""
 
     def __post_init__(self) -> None:
+        if bool(self.sealed) != bool(self.sealed_by):
+            raise SchemaDefinitionError(
+                f"{self.schema_name}: personal fields and their owner go together"
+            )
         if self.family not in TOPIC_FAMILIES:
             raise SchemaDefinitionError(
                 f"{self.schema_name}: unknown topic family {self.family!r}, "
@@ -81,13 +90,18 @@ CATALOGUE: tuple[EventSpec[Any], ...] = (
         "users",
         key_of=lambda e: e.user_id,
         avro_names={"registered_at_ms": "registered_at"},
+        sealed=("display_name", "email"),
+        sealed_by="user_id",
     ),
     # Tweets are keyed by author (the retweeter for retweets), so an author's events stay in order.
+    # Hashtags and mentions stay in the clear: trends and notifications undo them on erasure.
     EventSpec(
         TweetPosted,
         "tweets",
         key_of=lambda e: e.author_id,
         avro_names={"created_at_ms": "created_at"},
+        sealed=("text", "media_ids", "location"),
+        sealed_by="author_id",
     ),
     EventSpec(
         TweetDeleted,
@@ -138,6 +152,8 @@ CATALOGUE: tuple[EventSpec[Any], ...] = (
         "media",
         key_of=lambda e: e.owner_id,
         avro_names={"uploaded_at_ms": "uploaded_at"},
+        sealed=("alt_text",),
+        sealed_by="owner_id",
     ),
     EventSpec(
         NotificationsRead,
@@ -156,6 +172,8 @@ CATALOGUE: tuple[EventSpec[Any], ...] = (
         "users",
         key_of=lambda e: e.user_id,
         avro_names={"updated_at_ms": "updated_at"},
+        sealed=("display_name", "bio", "avatar_media_id"),
+        sealed_by="user_id",
     ),
     # Lists and bookmarks are keyed by their owner: one user's collections stay in order.
     EventSpec(

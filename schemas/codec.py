@@ -27,6 +27,7 @@ from schemas.errors import (
     UnknownFingerprint,
 )
 from schemas.registry import SchemaRegistry, SchemaVersion
+from schemas.sealing import SEALED_FIELD, PersonalKeys, associated_data, seal, unseal
 
 MAGIC = b"\xc3\x01"
 HEADER_SIZE = len(MAGIC) + 8
@@ -39,11 +40,21 @@ _LOGICAL_TYPES_KEPT_AS_INT = frozenset({"timestamp-millis"})
 _Convert = Callable[[Any], Any]
 
 
+class _Sealing(NamedTuple):
+    """How one event type's personal fields are sealed (`schemas.sealing`)."""
+
+    fields: tuple[str, ...]
+    owner: str
+    blanks: dict[str, Any]
+    """What the sealed fields hold on the wire, and when their owner's key is gone."""
+
+
 class _Encoder(NamedTuple):
     event_name: str
     header: bytes
     schema: dict[str, Any]
     to_record: _Convert
+    sealing: _Sealing | None
 
 
 class _Decoder(NamedTuple):
@@ -51,6 +62,7 @@ class _Decoder(NamedTuple):
     writer: dict[str, Any]
     reader: dict[str, Any] | None
     from_record: _Convert
+    sealing: _Sealing | None
 
 
 class EventCodec:
@@ -58,6 +70,11 @@ class EventCodec:
 
     Events are written with the newest version of their schema and read with it too, so an
     event written with an older version comes back with the newer fields' defaults.
+
+    With `keys`, personal fields are sealed under their owner's key on the way out and opened
+    on the way in; a field whose owner's key was destroyed reads as erased (its blank value).
+    Without `keys` (tools and tests that make their own events), personal fields are written
+    in the clear and sealed ones read as erased.
     """
 
     def __init__(
@@ -65,32 +82,36 @@ class EventCodec:
         registry: SchemaRegistry | None = None,
         catalogue: Iterable[EventSpec[Any]] = CATALOGUE,
         record_types: Mapping[str, type] = NESTED_RECORDS,
+        keys: PersonalKeys | None = None,
     ) -> None:
         registry = registry if registry is not None else SchemaRegistry.packaged()
         specs = tuple(catalogue)
         _check_catalogue_matches_schemas(registry, specs)
+        self.keys = keys
 
         self._encoders: dict[type, _Encoder] = {}
         self._decoders: dict[bytes, _Decoder] = {}
         for spec in specs:
             latest = registry.latest(spec.schema_name)
             schema = _wire_schema(latest)
+            sealing = _sealing_of(spec, schema)
             to_record, from_record = _record_converters(
                 schema,
                 schema["__named_schemas"],
                 spec.event_class,
                 spec.avro_names,
                 record_types,
+                wire_only=(SEALED_FIELD,) if sealing else (),
             )
             self._encoders[spec.event_class] = _Encoder(
-                spec.schema_name, MAGIC + latest.fingerprint, schema, to_record
+                spec.schema_name, MAGIC + latest.fingerprint, schema, to_record, sealing
             )
             for version in registry.versions(spec.schema_name):
                 # Reading with the same schema needs no resolution step.
                 writer = schema if version is latest else _wire_schema(version)
                 reader = None if version is latest else schema
                 self._decoders[version.fingerprint] = _Decoder(
-                    spec.schema_name, writer, reader, from_record
+                    spec.schema_name, writer, reader, from_record, sealing
                 )
 
     def event_type_name(self, event: Event) -> str:
@@ -102,10 +123,13 @@ class EventCodec:
         encoder = self._encoder(event)
         # A fresh buffer per call costs about as much as resetting a shared one and keeps the
         # codec safe to share between threads.
+        record = encoder.to_record(event)
+        if encoder.sealing is not None:
+            self._seal(encoder.event_name, encoder.sealing, event, record)
         stream = BytesIO()
         stream.write(encoder.header)
         try:
-            schemaless_writer(stream, encoder.schema, encoder.to_record(event))
+            schemaless_writer(stream, encoder.schema, record)
         except Exception as exc:  # a value that does not fit its field, e.g. an id over 2**63
             raise EventEncodeError(f"cannot encode {encoder.event_name}: {exc!r}") from exc
         return stream.getvalue()
@@ -139,8 +163,33 @@ class EventCodec:
             raise EventDecodeError(
                 f"{len(data) - stream.tell()} unexpected bytes after the {decoder.event_name} body"
             )
+        if decoder.sealing is not None and record[SEALED_FIELD] is not None:
+            self._unseal(decoder.event_name, decoder.sealing, record)
         event: Event = decoder.from_record(record)
         return event
+
+    def _seal(
+        self, event_name: str, sealing: _Sealing, event: Event, record: dict[str, Any]
+    ) -> None:
+        if self.keys is None:
+            record[SEALED_FIELD] = None
+            return
+        owner = record[sealing.owner]
+        personal = {name: getattr(event, name) for name in sealing.fields}
+        key = self.keys.key_for_writing(owner)
+        record[SEALED_FIELD] = seal(key, personal, associated_data(event_name, owner))
+        record.update(sealing.blanks)
+
+    def _unseal(self, event_name: str, sealing: _Sealing, record: dict[str, Any]) -> None:
+        """Put the personal fields back; they stay blank (erased) if the owner's key is gone."""
+        owner = record[sealing.owner]
+        key = None if self.keys is None else self.keys.key_of(owner)
+        if key is None:
+            return
+        opened = unseal(key, record[SEALED_FIELD], associated_data(event_name, owner))
+        for name in sealing.fields:
+            if name in opened:
+                record[name] = opened[name]
 
     def _encoder(self, event: Event) -> _Encoder:
         try:
@@ -165,6 +214,25 @@ def _check_catalogue_matches_schemas(
         problems.append(f"catalogue events without a schema: {', '.join(without_schema)}")
     if problems:
         raise SchemaDefinitionError("; ".join(problems))
+
+
+def _sealing_of(spec: EventSpec[Any], schema: Mapping[str, Any]) -> _Sealing | None:
+    """How `spec`'s personal fields are sealed in `schema` (its newest version)."""
+    if not spec.sealed:
+        return None
+    fields = {f["name"]: f for f in schema["fields"]}
+    if SEALED_FIELD not in fields:
+        raise SchemaDefinitionError(
+            f"{spec.schema_name} has personal fields but its newest schema no {SEALED_FIELD!r}"
+        )
+    blanks = {}
+    for name in spec.sealed:
+        if name not in fields or "default" not in fields[name]:
+            raise SchemaDefinitionError(
+                f"{spec.schema_name}.{name} is personal: it needs a default (its blank value)"
+            )
+        blanks[name] = fields[name]["default"]
+    return _Sealing(spec.sealed, spec.sealed_by, blanks)
 
 
 def _wire_schema(version: SchemaVersion) -> dict[str, Any]:
@@ -196,15 +264,18 @@ def _record_converters(
     cls: type,
     field_names: Mapping[str, str],
     record_types: Mapping[str, type],
+    wire_only: tuple[str, ...] = (),
 ) -> tuple[_Convert, _Convert]:
     """Functions from a dataclass instance to a fastavro record dict, and back.
 
     `schema` is a fastavro-parsed record; `field_names` maps attributes to Avro field names
-    where they differ. The dataclass and the record must have exactly the same fields.
+    where they differ. The dataclass and the record must have exactly the same fields, but
+    for `wire_only` ones (the codec's own, e.g. the sealed blob), which the converters skip.
     """
     attributes = [f.name for f in dataclasses.fields(cls)]
     avro_to_attribute = {field_names.get(name, name): name for name in attributes}
-    avro_fields = [f["name"] for f in schema["fields"]]
+    fields = [f for f in schema["fields"] if f["name"] not in wire_only]
+    avro_fields = [f["name"] for f in fields]
     if sorted(avro_to_attribute) != sorted(avro_fields):
         raise SchemaDefinitionError(
             f"{cls.__qualname__} fields {sorted(avro_to_attribute)} do not match "
@@ -217,7 +288,7 @@ def _record_converters(
     convert_out: list[tuple[str, str, _Convert]] = []
     copy_in: list[tuple[str, str]] = []
     convert_in: list[tuple[str, str, _Convert]] = []
-    for avro_field in schema["fields"]:
+    for avro_field in fields:
         name = avro_field["name"]
         attribute = avro_to_attribute[name]
         to_avro, from_avro = _converters(avro_field["type"], named, record_types)

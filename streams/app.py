@@ -47,7 +47,7 @@ def create_app(config: WorkerConfig, metrics: WorkerMetrics | None = None) -> fa
         autodiscover=False,
     )
     topics = declare_topics(app, config)
-    codec = EventCodec()
+    codec = EventCodec(keys=config.personal_keys)
     follow_edges = app.Table(
         "follow-edges",
         key_type=bytes,

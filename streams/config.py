@@ -11,6 +11,7 @@ from pathlib import Path
 
 from domain.trends import HoppingWindows
 from projections.redis_client import RedisFactory
+from schemas.sealing import PersonalKeys
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class WorkerConfig:
     batch_within_s: float  # how long a batch may wait to fill
     celebrity_threshold: int  # authors with more followers are not pushed to home timelines
     trend_windows: HoppingWindows
+    personal_keys: PersonalKeys  # opens the personal fields of the events it applies
 
     def topic(self, family: str) -> str:
         """The full name of one topic family's topic, e.g. `chirp.tweets`."""

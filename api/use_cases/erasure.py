@@ -3,9 +3,11 @@
 The password is confirmed first (a wrong one produces nothing). Then the account's footprint is
 listed from the read models, once each has applied the whole log (so the account's last
 writes, and anyone's follow of it a moment ago, are in it), `domain.erasure` decides the
-take-backs, they are published and acknowledged, and only then `AccountErased`: an erasure cut
-short (the process dies, Kafka refuses) leaves the account able to log in and ask again, and a
-second run finds only what the first did not take back. The uploads' bytes are deleted from the
+take-backs, they are published and acknowledged, then the account's key for the personal fields
+on the log is destroyed (crypto-shredding: its tweets' text, its names, its media references
+can never be read from the log again), and only then `AccountErased`: an erasure cut short (the
+process dies, Kafka refuses) leaves the account able to log in and ask again, and a second run
+finds only what the first did not take back. The uploads' bytes are deleted from the
 object store after `AccountErased` is acknowledged: before it, a failed erasure would leave
 described media without bytes; after it, a crash leaves bytes that nothing describes or serves
 (`chirp erasures` lists the media ids, so an operator can finish the job). Then the account's
@@ -27,6 +29,7 @@ from api.use_cases.handlers import UseCases, email_claim, media_object_prefix
 from domain.erasure import Footprint, erase_account
 from domain.events import AccountErased
 from schemas.log import Position
+from schemas.sealing import PersonalKeys
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,7 @@ class ErasureUseCases:
     core: UseCases  # the shared ports: users, passwords, log, clock, recent writes, media store
     footprints: AccountFootprints
     grants: AccessGrants | None = None  # the Mastodon API's OAuth tokens
+    keys: PersonalKeys | None = None  # each user's key for the personal fields on the log
 
     async def erase_account(
         self, user_id: int, password: str, *, correlation_id: str | None = None
@@ -88,6 +92,9 @@ class ErasureUseCases:
         written = await asyncio.gather(
             *(core.log.publish(event, correlation_id=correlation_id) for event in take_backs)
         )
+        if self.keys is not None:
+            # Before `AccountErased`: once that is on the log, nobody could ask again.
+            await asyncio.to_thread(self.keys.destroy, user_id)
         position = await core.log.publish(erased, correlation_id=correlation_id)
         await core.recent_writes.remember(user_id, position)
         for media_id in erased.media_ids:

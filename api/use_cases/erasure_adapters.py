@@ -118,6 +118,7 @@ def erasure_use_cases(request: Request) -> ErasureUseCases:
             core=core,
             footprints=FootprintReadModels(state.services),
             grants=getattr(state, "oauth", None),  # the Mastodon API's token store
+            keys=state.services.config.personal_keys,
         )
         state.erasure_use_cases = found
     return found

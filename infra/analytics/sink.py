@@ -55,7 +55,8 @@ from infra.analytics.offsets import (
 from infra.analytics.tables import EventTable, RecordMeta
 from infra.settings import Settings
 from infra.topics import admin_client, end_offsets, event_topics
-from schemas import EventCodec, EventDecodeError
+from infra.wiring import event_codec
+from schemas import EventDecodeError
 from schemas.envelope import HEADER_CORRELATION_ID, HEADER_EVENT_ID, HEADER_OCCURRED_AT
 
 logger = logging.getLogger(__name__)
@@ -202,7 +203,7 @@ class AnalyticsSink:
         self.settings = settings
         self.analytics = settings.analytics
         self.on_status = on_status
-        self.codec = EventCodec()
+        self.codec = event_codec(settings)
         self.specs_by_type = analytic_tables()
         self.specs = {spec.name: spec for spec in self.specs_by_type.values()}
         self.stats = SinkStats()

@@ -53,7 +53,8 @@ from infra.app_processes import settings_environment
 from infra.local_services import KafkaBroker
 from infra.settings import AnalyticsSettings, Settings
 from infra.topics import end_offsets, event_topics
-from schemas import EventCodec, EventDecodeError, spec_of
+from infra.wiring import event_codec
+from schemas import EventDecodeError, spec_of
 from schemas.envelope import Envelope
 from tests.support.client import ChirpClient
 from tests.support.waiting import wait_for
@@ -135,7 +136,7 @@ def log_coordinates(
 ) -> dict[str, set[tuple[Coordinate, str]]]:
     """What each table should hold: every decodable record below `ends`, by event type, but
     the records of accounts erased below `ends` (their rows are deleted)."""
-    codec = EventCodec()
+    codec = event_codec(settings)
     expected: dict[str, set[tuple[Coordinate, str]]] = {name: set() for name in TABLES}
     decoded: list[tuple[Event, Coordinate, str]] = []
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
@@ -193,7 +194,7 @@ class Produced:
 
 def produce(settings: Settings, events: list[Event]) -> list[Produced]:
     """Each event as the API would write it (codec, key, headers), acknowledged by the broker."""
-    codec = EventCodec()
+    codec = event_codec(settings)
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=20)
     produced: list[Produced] = []
     try:

@@ -27,7 +27,7 @@ from infra.local_services import KafkaClusterNode, port_accepts
 from infra.log_reader import LogReader
 from infra.multi_node import MultiNodeTopology
 from infra.topics import admin_client, chirp_topics
-from schemas import EventCodec
+from infra.wiring import event_codec
 from schemas.log import Position
 from tests.support.client import Account, ChirpClient
 from tests.support.waiting import wait_for
@@ -162,7 +162,7 @@ def tweets_found_in_log(topology: MultiNodeTopology, acked: list[Outcome]) -> in
     """How many acknowledged tweets sit in the log at the position their 201 named."""
     topic = topology.settings.topic("tweets")
     records = records_at(topology.settings.bootstrap_servers, topic)
-    codec = EventCodec()
+    codec = event_codec(topology.settings)
     found = 0
     for outcome in acked:
         assert outcome.position is not None and outcome.tweet_id is not None

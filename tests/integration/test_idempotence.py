@@ -10,7 +10,7 @@ from kafka import KafkaConsumer, TopicPartition
 from domain.events import Event
 from infra.redis_clients import SyncRedisClient
 from infra.settings import Settings
-from infra.wiring import redis_factory
+from infra.wiring import event_codec, redis_factory
 from projections.base import Namespace
 from projections.registry import PROJECTION_FAMILIES, all_projections
 from projections.writer import ProjectionWriter, read_pointers
@@ -29,7 +29,7 @@ def decoded_or_none(codec: EventCodec, value: bytes) -> Event | None:
 
 
 def whole_log(settings: Settings, families: tuple[str, ...]) -> list[LoggedEvent]:
-    codec = EventCodec()
+    codec = event_codec(settings)
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
     try:
         partitions = [
