@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from aiokafka import TopicPartition
 
 from api.services import ApiServices
+from projections.node_positions import copy_keys, decode_copies, lowest, owner_of, queue_read
 from projections.registry import PROJECTION_FAMILIES
 from projections.writer import Positions, decode_positions, lag
 from schemas.log import Position
@@ -89,11 +90,17 @@ async def measure_serving_lag(services: ApiServices) -> ServingLag:
     all_topics = {topic for topics in read_models.topics_read.values() for topic in topics}
     ends = await end_offsets(services, all_topics)
     spaces = await read_models.namespaces(*PROJECTION_FAMILIES)
+    copies = await copy_keys(services.redis)  # a Cluster node that lost data pulls positions back
     async with services.redis.pipeline(transaction=False) as pipe:
         for keys in spaces.values():
             pipe.hgetall(keys.positions_key)
+        queue_read(pipe, copies)
         hashes = await pipe.execute()
-    applied = {name: decode_positions(raw) for name, raw in zip(spaces, hashes, strict=True)}
+    on_nodes = decode_copies(hashes[len(spaces) :])
+    applied = {
+        name: lowest(owner_of(spaces[name]), decode_positions(raw), on_nodes)
+        for name, raw in zip(spaces, hashes[: len(spaces)], strict=True)
+    }
     return ServingLag.of(applied, ends, read_models.topics_read)
 
 

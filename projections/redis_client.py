@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from redis.asyncio import Redis, RedisCluster
+from redis.exceptions import ClusterDownError, TryAgainError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 RedisClient = Redis | RedisCluster
 RedisFactory = Callable[[], RedisClient]
 """Opens a new client; its owner closes it with `await client.aclose()`."""
+
+REDIS_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ClusterDownError, TryAgainError)
+"""What Redis answers while a server restarts, or while a Cluster misses a node or moves
+slots: worth retrying, never worth stopping a worker for."""

@@ -2,7 +2,8 @@
 
 Each projection version keeps a positions hash ("topic:partition" -> last applied offset). A
 batch's changes go out in one non-transactional pipeline (on Redis Cluster, one request per
-node), then one script commits the new positions. Every change is idempotent, so a crash
+node), then one script commits the new positions (and, on Redis Cluster, raises each node's
+copy of them: `projections.node_positions`). Every change is idempotent, so a crash
 between the two only makes the next worker apply the batch again, with the same result; an
 event at or below the stored position is skipped. This is what lets the changes of one batch
 span hash slots: no transaction has to hold them together.
@@ -34,6 +35,14 @@ from projections.base import (
     serving_field,
 )
 from projections.lua import LuaScript, ScriptArg, ScriptCall, load_scripts
+from projections.node_positions import (
+    copy_keys,
+    decode_copies,
+    lowest,
+    owner_of,
+    queue_raise,
+    queue_read,
+)
 from schemas.log import LoggedEvent
 
 log = logging.getLogger(__name__)
@@ -90,6 +99,13 @@ class ProjectionWriter:
     def __init__(self, redis: Any, projections: Sequence[Projection]) -> None:
         self.redis = redis
         self.projections = tuple(projections)
+        self._copies: list[str] | None = None  # each Cluster node's copy of the positions
+
+    async def node_copies(self) -> list[str]:
+        """The keys of the nodes' copies (`projections.node_positions`), worked out once."""
+        if self._copies is None:
+            self._copies = await copy_keys(self.redis)
+        return self._copies
 
     async def apply(self, batch: Sequence[LoggedEvent]) -> Positions:
         """Apply to the serving versions, and to building versions that have caught up.
@@ -122,6 +138,7 @@ class ProjectionWriter:
             try:
                 await self._write(pending)
                 if await self._commit(pointers, pending):
+                    await self._raise_node_copies(pending)
                     return gaps
                 log.info("projection pointers moved; applying the batch again")
             except NoScriptError:
@@ -178,6 +195,15 @@ class ProjectionWriter:
                 args += [field, offset]
         return bool(await _COMMIT.run(self.redis, keys, args))
 
+    async def _raise_node_copies(
+        self, pending: list[tuple[Target, tuple[list[Event], Positions]]]
+    ) -> None:
+        moved = [(owner_of(target.keys), advanced) for target, (_, advanced) in pending if advanced]
+        copies = await self.node_copies()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if queue_raise(pipe, copies, moved):
+                await pipe.execute()
+
     async def _targets(self, pointers: Pointers, *, include_serving: bool) -> list[Target]:
         planned: list[tuple[Projection, Namespace, bool]] = []
         for projection in self.projections:
@@ -187,12 +213,16 @@ class ProjectionWriter:
                 planned.append((projection, Namespace(projection.name, live), False))
             if building is not None:
                 planned.append((projection, Namespace(projection.name, building), True))
+        copies = await self.node_copies()
         async with self.redis.pipeline(transaction=False) as pipe:
             for _, keys, _ in planned:
                 pipe.hgetall(keys.positions_key)
+            queue_read(pipe, copies)
             rows = await pipe.execute()
+        on_nodes = decode_copies(rows[len(planned) :])
         applied = {
-            keys: decode_positions(row) for (_, keys, _), row in zip(planned, rows, strict=True)
+            keys: lowest(owner_of(keys), decode_positions(row), on_nodes)
+            for (_, keys, _), row in zip(planned, rows[: len(planned)], strict=True)
         }
         targets: list[Target] = []
         for projection, keys, is_building in planned:

@@ -15,11 +15,9 @@ import faust
 from aiokafka.errors import IllegalStateError
 from faust.types import TP, EventT, StreamT, TopicT
 from faust.types.transports import ConsumerT
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from projections.base import Projection
-from projections.redis_client import RedisFactory
+from projections.redis_client import REDIS_UNAVAILABLE, RedisFactory
 from projections.writer import Positions, ProjectionWriter
 from schemas import EventCodec, EventDecodeError
 from schemas.envelope import HEADER_CORRELATION_ID
@@ -116,7 +114,7 @@ async def apply_until_done(writer: ProjectionWriter, batch: list[LoggedEvent]) -
     while True:
         try:
             return await writer.apply(batch)
-        except (RedisConnectionError, RedisTimeoutError) as error:
+        except REDIS_UNAVAILABLE as error:
             log.warning("Redis unavailable (%s); retrying batch in %.2fs", error, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY_DELAY_S)
@@ -224,7 +222,7 @@ def register_projection_agent(
         redis = redis_factory()
         try:
             await rewinds.check_idle(app.consumer, ProjectionWriter(redis, projections), partitions)
-        except (RedisConnectionError, RedisTimeoutError) as error:
+        except REDIS_UNAVAILABLE as error:
             log.warning("Redis unavailable (%s); resume points not checked", error)
         finally:
             await redis.aclose()

@@ -25,13 +25,11 @@ from typing import Any
 import faust
 from aiokafka.partitioner import murmur2
 from faust.types import TP, EventT, StreamT, TopicT
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from domain.events import UserFollowed, UserUnfollowed
 from domain.ids import ID_DIGITS, sortable_id
 from projections.home_timelines import after_follows, celebrity_marks, restore_celebrities
-from projections.redis_client import RedisFactory
+from projections.redis_client import REDIS_UNAVAILABLE, RedisFactory
 from schemas import EventCodec, EventDecodeError
 from schemas.envelope import record_key
 from schemas.log import LoggedEvent, Position
@@ -310,7 +308,7 @@ def register_follow_graph_agents(
         redis = redis_factory()
         try:
             await celebrity_sets.check_idle(redis, partitions)
-        except (RedisConnectionError, RedisTimeoutError) as error:
+        except REDIS_UNAVAILABLE as error:
             log.warning("Redis unavailable (%s); celebrity sets not checked", error)
         finally:
             await redis.aclose()

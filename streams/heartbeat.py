@@ -7,10 +7,8 @@ import os
 import socket
 
 import faust
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from projections.redis_client import RedisClient, RedisFactory
+from projections.redis_client import REDIS_UNAVAILABLE, RedisClient, RedisFactory
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +34,6 @@ def register_heartbeat(app: faust.App, redis_factory: RedisFactory) -> None:
         assigned = len(app.consumer.assignment()) if app.consumer else 0
         try:
             await redis.set(heartbeat_key(worker_name), assigned, ex=HEARTBEAT_TTL_S)
-        except (RedisConnectionError, RedisTimeoutError) as error:
+        except REDIS_UNAVAILABLE as error:
             # A timer that raises stops the whole worker: a Redis restart must not.
             log.warning("Redis unavailable (%s); heartbeat skipped", error)

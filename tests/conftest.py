@@ -39,6 +39,7 @@ from infra.settings import Settings
 from infra.topics import ensure_topics
 from infra.wiring import sync_redis
 from tests.support.client import ChirpClient
+from tests.support.faults import ensure_whole
 from tests.support.stacks import RunningStack, Stack
 
 TEST_JWT_SECRET = "chirp-test-secret-not-for-production"
@@ -247,6 +248,7 @@ def multi_node(
             "multi_node_workers": 2,
             "startup_timeout_s": MULTI_NODE_STARTUP_TIMEOUT_S,
             "worker_metrics_port": 0,  # the session worker's port is the metrics tests'
+            "ready_max_lag_events": 0,  # not ready while a projection lags at all (faults)
         }
     )
     topology = MultiNodeTopology(settings)
@@ -258,3 +260,11 @@ def multi_node(
         yield topology
     finally:
         topology.stop()
+
+
+@pytest.fixture
+def topology(multi_node: MultiNodeTopology) -> Iterator[MultiNodeTopology]:
+    """The session's multi-node topology, whole before the test and after it."""
+    ensure_whole(multi_node)
+    yield multi_node
+    ensure_whole(multi_node)

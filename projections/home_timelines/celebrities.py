@@ -15,16 +15,30 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from projections.base import as_text
-from projections.home_timelines.keys import CELEBRITIES_KEY, CELEBRITY_MARKS_KEY, DEFAULT_SHARDS
+from projections.home_timelines.keys import (
+    CELEBRITIES_KEY,
+    CELEBRITY_MARKS_KEY,
+    CELEBRITY_MARKS_OWNER,
+    DEFAULT_SHARDS,
+)
 from projections.home_timelines.projection import drop_timelines, live_spaces
+from projections.lua import pipeline_with_scripts
+from projections.node_positions import copy_keys, decode_copies, lowest, queue_raise, queue_read
 
 COMMANDS_PER_PIPELINE = 5_000  # Redis stays responsive to readers during a recomputation
 
 
 async def celebrity_marks(redis: Any) -> dict[str, int]:
-    """How far the celebrity sets reflect each partition of the follow-edge table."""
-    raw = await redis.hgetall(CELEBRITY_MARKS_KEY)
-    return {as_text(field): int(offset) for field, offset in raw.items()}
+    """How far the celebrity sets reflect each partition of the follow-edge table (on Redis
+    Cluster, as far as every node's copy of the marks says: a node that lost part of the sets
+    pulls them back)."""
+    copies = await copy_keys(redis)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.hgetall(CELEBRITY_MARKS_KEY)
+        queue_read(pipe, copies)
+        raw, *on_nodes = await pipe.execute()
+    marks = {as_text(field): int(offset) for field, offset in raw.items()}
+    return lowest(CELEBRITY_MARKS_OWNER, marks, decode_copies(on_nodes))
 
 
 async def restore_celebrities(
@@ -60,6 +74,7 @@ async def restore_celebrities(
             pending.append(("srem", (home.celebs(fan), former)))
             pending += [("drop", (space, fan)) for space in spaces]
     pending.append(("hset", (CELEBRITY_MARKS_KEY, field, reflected)))
+    copies = await copy_keys(redis)
     for first in range(0, len(pending), COMMANDS_PER_PIPELINE):
         async with redis.pipeline(transaction=False) as pipe:
             for command, args in pending[first : first + COMMANDS_PER_PIPELINE]:
@@ -69,4 +84,9 @@ async def restore_celebrities(
                 else:
                     getattr(pipe, command)(*args)
             await pipe.execute()
+
+    def raise_copies(pipe: Any) -> None:
+        queue_raise(pipe, copies, [(CELEBRITY_MARKS_OWNER, {field: reflected})])
+
+    await pipeline_with_scripts(redis, raise_copies)
     return len(current)

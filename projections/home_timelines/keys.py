@@ -13,11 +13,13 @@ Shared by every version (derived from the worker's follow-edge table, not from r
   way into the worker's table: while any is, a rebuilt timeline is served but not stored.
 - `chirp:home_timelines:{h<s>}:celebs:{user}` -> the celebrities the user follows, merged in
   at read time instead of pushed.
-- `chirp:home_timelines:celebrities` -> every user above the celebrity threshold.
-- `chirp:home_timelines:celebrities:marks` -> hash `topic:partition` of the follows keyed by
+- `chirp:home_timelines:{celebrities}` -> every user above the celebrity threshold.
+- `chirp:home_timelines:{celebrities}:marks` -> hash `topic:partition` of the follows keyed by
   followee -> the last offset the celebrity sets reflect. A partition without a mark (Redis
   wiped) or with one behind the worker's table (Redis restarted from an older file) has its
-  celebrity sets recomputed from the table (`celebrities`).
+  celebrity sets recomputed from the table (`celebrities`). On Redis Cluster each primary
+  keeps a copy of the marks (`projections.node_positions`): a node that lost part of the sets
+  pulls the marks back.
 """
 
 from __future__ import annotations
@@ -28,8 +30,11 @@ from projections.base import KEY_PREFIX, Namespace
 
 PROJECTION = "home_timelines"
 DEFAULT_SHARDS = 16
-CELEBRITIES_KEY = f"{KEY_PREFIX}:{PROJECTION}:celebrities"
-CELEBRITY_MARKS_KEY = f"{KEY_PREFIX}:{PROJECTION}:celebrities:marks"
+# One slot for the set and its marks: a Cluster node that loses one loses the other, so the
+# marks never claim a set the node no longer holds.
+CELEBRITIES_KEY = f"{KEY_PREFIX}:{PROJECTION}:{{celebrities}}"
+CELEBRITY_MARKS_KEY = f"{KEY_PREFIX}:{PROJECTION}:{{celebrities}}:marks"
+CELEBRITY_MARKS_OWNER = "celebrities"  # the marks' name in each Cluster node's copy
 
 
 @dataclass(frozen=True, slots=True)

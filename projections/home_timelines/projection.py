@@ -29,11 +29,13 @@ from projections.entries import TimelineEntry
 from projections.home_timelines.keys import (
     CELEBRITIES_KEY,
     CELEBRITY_MARKS_KEY,
+    CELEBRITY_MARKS_OWNER,
     DEFAULT_SHARDS,
     PROJECTION,
     HomeKeys,
 )
 from projections.lua import LuaScript, ScriptArg, ScriptCall, pipeline_with_scripts
+from projections.node_positions import copy_keys, queue_raise
 from projections.writer import read_pointers
 
 if TYPE_CHECKING:
@@ -202,6 +204,8 @@ async def after_follows(
     listed = await redis.smismember(CELEBRITIES_KEY, followees) if followees else []
     celebrity_before = dict(zip(followees, listed, strict=True))
 
+    copies = await copy_keys(redis)
+
     def queue(pipe: Any) -> None:
         for user in followees:
             if celebrity_now[user] == bool(celebrity_before[user]):
@@ -229,5 +233,6 @@ async def after_follows(
         if reflected:
             args: list[ScriptArg] = [a for pair in reflected.items() for a in pair]
             _ADVANCE_MARKS.queue(pipe, [CELEBRITY_MARKS_KEY], args)
+            queue_raise(pipe, copies, [(CELEBRITY_MARKS_OWNER, reflected)])
 
     await pipeline_with_scripts(redis, queue)  # every command can run twice

@@ -3,9 +3,10 @@
 An account that did a bit of everything is erased with `DELETE /v1/users/me`; then no read
 shows any of it (profile, tweets, timelines, counts, follower lists, likers, search, notifications,
 trends, media), before and after every projection is replayed from the log, and `chirp
-erasures` lists it without personal data. On the log itself her personal fields were sealed from
-the start, and once she is erased nothing that reads the log can open them. A wrong password or no token produces nothing; the
-account's token and password stop working; its handle is not given out again.
+erasures` lists it without personal data. On the log itself her personal fields were sealed
+from the start, and once she is erased nothing that reads the log can open them. A wrong
+password or no token produces nothing; the account's token and password stop working; its
+handle is not given out again.
 """
 
 from __future__ import annotations

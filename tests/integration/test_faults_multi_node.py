@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -30,6 +29,7 @@ from infra.topics import admin_client, chirp_topics
 from infra.wiring import event_codec
 from schemas.log import Position
 from tests.support.client import Account, ChirpClient
+from tests.support.faults import report
 from tests.support.waiting import wait_for
 
 REQUEST_TIMEOUT_S = 60.0  # a request still unanswered by then counts as a hang
@@ -39,28 +39,6 @@ ACKED_BEFORE_FAULT = 40
 ACKED_AFTER_FAULT = 60
 HEAL_WAIT_S = 120.0
 CATCH_UP_WAIT_S = 120.0
-
-
-def report(capsys: pytest.CaptureFixture[str], line: str) -> None:
-    """A measurement, shown in the test output even while pytest captures it."""
-    with capsys.disabled():
-        print(f"\n[multi-node fault] {line}")
-
-
-@pytest.fixture
-def topology(multi_node: MultiNodeTopology) -> Iterator[MultiNodeTopology]:
-    """The session's topology, every process running before the test and after it."""
-    ensure_whole(multi_node)
-    yield multi_node
-    ensure_whole(multi_node)
-
-
-def ensure_whole(topology: MultiNodeTopology) -> None:
-    """Restart whatever a failed test left dead, and wait until it answers."""
-    for process in topology.processes():
-        if not process.is_running():
-            process.start()
-            process.wait_ready()
 
 
 # --- writes and what became of them -----------------------------------------------------------

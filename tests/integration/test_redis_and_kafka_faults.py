@@ -1,13 +1,15 @@
-"""Redis and Kafka faults on a private stack of real processes, healed without an operator.
+"""Redis and Kafka faults on the multi-node topology, healed without an operator.
 
-Redis wiped (`FLUSHALL`), Redis killed and started again from an older append-only file, and
-Kafka unreachable from the API (the broker stopped with SIGSTOP). After each, every write the
-API acknowledged is served again as before, celebrity merge included, and writes go on. Each
-test prints how long the stack took to heal and how many writes it sent, how many the API
-acknowledged and how many were found afterwards (`pytest -s` shows them).
+The Redis Cluster wiped (`FLUSHALL` on every primary), one Cluster primary killed and started
+again from an older append-only file (a partial loss: the positions survive on another node,
+so only the nodes' copies of them, `projections.node_positions`, tell), and Kafka unreachable
+from the API (every broker stopped with SIGSTOP). After each, every write the API acknowledged
+is served again as before, celebrity merge included, and writes go on. Each test prints how
+long the topology took to heal and how many writes it sent, how many the API acknowledged and
+how many were found afterwards.
 
-The stack is this module's own (broker, Redis with its append-only file, one worker, one API
-on free ports), so killing its Redis or stopping its broker disturbs no other test.
+The topology is the session's (started once, `tests/conftest.py:multi_node`); each test leaves
+every process running and every broker resumed.
 """
 
 from __future__ import annotations
@@ -24,89 +26,52 @@ from typing import Any
 
 import httpx
 import pytest
+from redis.crc import key_slot
 
-from infra.app_processes import ApiProcess, WorkerProcess
-from infra.local_services import KafkaBroker, LocalService, RedisServer, free_ports
-from infra.settings import Settings
-from infra.topics import ensure_topics
+from infra.local_services import RedisClusterNode
+from infra.multi_node import MultiNodeTopology
+from infra.wiring import sync_redis
+from projections.base import POINTERS_KEY
 from projections.home_timelines.keys import CELEBRITIES_KEY, CELEBRITY_MARKS_KEY
-from tests.conftest import SESSION_RATE_LIMITS, TEST_JWT_SECRET
+from tests.conftest import CELEBRITY_THRESHOLD
 from tests.support.client import PASSWORD, Account, ChirpClient, random_handle
+from tests.support.faults import report
 from tests.support.waiting import wait_for
 
-CELEBRITY_THRESHOLD = 3  # the celebrity's four fans make it one
-FANS = 4
-HEAL_S = 90  # bound on every wait for the stack to heal
+FANS = CELEBRITY_THRESHOLD + 1  # the celebrity's fans make it one
+HEAL_S = 120  # bound on every wait for the topology to heal
 NOTICE_S = 15  # bound on the wait for /readyz to notice a fault
 WRITE_TIMEOUT_S = 20.0  # a write that hangs longer than this fails the test
 
 
-@dataclass
-class FaultStack:
-    settings: Settings
-    kafka: KafkaBroker
-    redis: RedisServer
-    worker: WorkerProcess
-    api: ApiProcess
-
-    @property
-    def aof_dir(self) -> Path:
-        return self.redis.data_dir / "appendonlydir"
-
-
-@pytest.fixture(scope="module")
-def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack]:
-    kafka_port, controller_port, redis_port, api_port = free_ports(4)
-    settings = Settings(
-        _env_file=None,
-        environment="test",
-        jwt_secret=TEST_JWT_SECRET,
-        var_dir=tmp_path_factory.mktemp("chirp-faults"),
-        kafka_port=kafka_port,
-        kafka_controller_port=controller_port,
-        redis_port=redis_port,
-        api_port=api_port,
-        topic_partitions=4,
-        celebrity_threshold=CELEBRITY_THRESHOLD,
-        ready_max_lag_events=0,  # not ready while any serving projection lags at all
-        **SESSION_RATE_LIMITS,  # many registrations from one address: limits never reached
-        worker_metrics_port=0,  # the session's worker has the metrics port
-    )
-    stack = FaultStack(
-        settings,
-        KafkaBroker(settings),
-        RedisServer(settings),
-        WorkerProcess(settings),
-        ApiProcess(settings),
-    )
-    started: list[LocalService] = []
-    try:
-        for server in (stack.kafka, stack.redis):
-            server.start()
-            started.append(server)
-        stack.kafka.wait_ready()
-        ensure_topics(settings, timeout=settings.startup_timeout_s)
-        stack.redis.wait_ready()
-        for process in (stack.worker, stack.api):
-            process.start()
-            started.append(process)
-        stack.worker.wait_ready()
-        stack.api.wait_ready()
-        yield stack
-    finally:
-        broker = stack.kafka.pid()
-        if broker is not None:
-            os.kill(broker, signal.SIGCONT)  # a test that failed while it was stopped
-        for service in reversed(started):
-            service.stop()
-
-
 @pytest.fixture
-def client(fault_stack: FaultStack) -> Iterator[ChirpClient]:
-    http = ChirpClient(fault_stack.api.url)
+def client(topology: MultiNodeTopology) -> Iterator[ChirpClient]:
+    http = ChirpClient(topology.apis[0].url)
     http.http.timeout = httpx.Timeout(WRITE_TIMEOUT_S)
     yield http
     http.close()
+
+
+def bookkeeping_node(topology: MultiNodeTopology) -> RedisClusterNode:
+    """The primary that holds the pointers and every positions hash."""
+    slot = key_slot(POINTERS_KEY.encode())
+    client = topology.redis.nodes[0].client()
+    try:
+        ranges = client.execute_command("CLUSTER", "SLOTS")
+    finally:
+        client.close()
+    for first, last, primary, *_ in ranges:
+        if int(first) <= slot <= int(last):
+            return next(node for node in topology.redis.nodes if node.port == int(primary[1]))
+    raise AssertionError(f"no primary serves slot {slot}")
+
+
+def key_count(node: RedisClusterNode) -> int:
+    client = node.client()
+    try:
+        return int(client.dbsize())
+    finally:
+        client.close()
 
 
 # --- writes, counted ---------------------------------------------------------------------
@@ -128,9 +93,9 @@ class Ledger:
     def found(self) -> int:
         return sum(1 for check in self.acknowledged if check())
 
-    def report(self, fault: str, healed_s: float) -> None:
-        print(
-            f"\n[{fault}] healed in {healed_s:.1f}s; writes sent {self.sent}, "
+    def report(self, fault: str, healed_s: float) -> str:
+        return (
+            f"{fault}: healed in {healed_s:.1f}s; writes sent {self.sent}, "
             f"acknowledged {len(self.acknowledged)}, found after {self.found()}"
         )
 
@@ -311,23 +276,32 @@ def celebrity_tweet_reaches_fans(
 # --- the faults ------------------------------------------------------------------------------
 
 
-def test_a_wiped_redis_is_rebuilt_from_the_log_and_the_edge_table(
-    fault_stack: FaultStack, client: ChirpClient
+def test_a_wiped_redis_cluster_is_rebuilt_from_the_log_and_the_edge_table(
+    topology: MultiNodeTopology, client: ChirpClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ledger = Ledger()
     community = build_community(client, ledger)
     before = settled_view(client, community)
-    redis = fault_stack.redis.client()
+    redis = sync_redis(topology.settings)
     celebrity_id = community.celebrity.user_id
-    assert redis.sismember(CELEBRITIES_KEY, celebrity_id)
+    wait_for(
+        lambda: bool(redis.sismember(CELEBRITIES_KEY, celebrity_id)),
+        timeout_s=HEAL_S,
+        what="the celebrity in the celebrity set (the edge agent's follows applied)",
+    )
 
-    redis.flushall()
+    for node in topology.redis.nodes:
+        wiped = node.client()
+        wiped.flushall()
+        wiped.close()
     wiped_at = time.monotonic()
 
     # Claims went with the wipe; the users read model is empty until rebuilt: a registration
     # under a taken handle must still not succeed.
-    taken = client.post("/v1/users", json={"handle": community.author.handle, "password": PASSWORD})
-    assert taken.status_code in (409, 503), taken.text
+    taken_handle = client.post(
+        "/v1/users", json={"handle": community.author.handle, "password": PASSWORD}
+    )
+    assert taken_handle.status_code in (409, 503), taken_handle.text
     wait_for(lambda: ready(client) == 503, timeout_s=NOTICE_S, what="/readyz to answer 503")
     wait_until_healed(client, community, before)
     healed_s = time.monotonic() - wiped_at
@@ -338,20 +312,27 @@ def test_a_wiped_redis_is_rebuilt_from_the_log_and_the_edge_table(
     assert again.status_code == 409, again.text
     celebrity_tweet_reaches_fans(client, ledger, community, "famous after the wipe")
     assert ledger.found() == len(ledger.acknowledged)
-    ledger.report("Redis FLUSHALL", healed_s)
+    report(capsys, ledger.report("Redis Cluster FLUSHALL on every primary", healed_s))
     redis.close()
 
 
-def test_a_redis_restarted_from_an_older_append_only_file_catches_up(
-    fault_stack: FaultStack, client: ChirpClient, tmp_path: Path
+def test_a_cluster_node_restarted_from_an_older_append_only_file_catches_up(
+    topology: MultiNodeTopology,
+    client: ChirpClient,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     ledger = Ledger()
     community = build_community(client, ledger)
     settled_view(client, community)
+    # A node without the positions: only the nodes' copies of them can tell it lost data.
+    bookkeeper = bookkeeping_node(topology)
+    victim = max((node for node in topology.redis.nodes if node is not bookkeeper), key=key_count)
+    aof_dir = victim.data_dir / "appendonlydir"
     older = tmp_path / "appendonlydir"
-    shutil.copytree(fault_stack.aof_dir, older)
+    shutil.copytree(aof_dir, older)
 
-    # Written after the copy: lost by Redis, kept by the log and the worker's edge table.
+    # Written after the copy: lost by that node, kept by the log and the worker's edge table.
     rising = register(client, ledger)
     for fan in community.fans:
         follow(client, ledger, fan, rising)  # a celebrity the older file never knew
@@ -367,13 +348,16 @@ def test_a_redis_restarted_from_an_older_append_only_file_catches_up(
         what="the rising celebrity's tweets in its fans' home timelines",
     )
     before = view(client, community)
+    keys_before = key_count(victim)
 
-    fault_stack.redis.kill()
-    shutil.rmtree(fault_stack.aof_dir)
-    shutil.copytree(older, fault_stack.aof_dir)
-    fault_stack.redis.start()
-    fault_stack.redis.wait_ready()
+    victim.kill()
+    shutil.rmtree(aof_dir)
+    shutil.copytree(older, aof_dir)
+    victim.start()
+    victim.wait_ready()
     restarted_at = time.monotonic()
+    keys_lost = keys_before - key_count(victim)
+    assert keys_lost > 0, "the older file held everything: no fault to heal"
 
     wait_for(lambda: ready(client) == 503, timeout_s=NOTICE_S, what="/readyz to answer 503")
     wait_until_healed(client, community, before)
@@ -382,35 +366,44 @@ def test_a_redis_restarted_from_an_older_append_only_file_catches_up(
     rising_fans = Community(rising, community.author, fans_of_rising)
     celebrity_tweet_reaches_fans(client, ledger, rising_fans, "rising after the restart")
     assert ledger.found() == len(ledger.acknowledged)
-    ledger.report("Redis SIGKILL, older append-only file", healed_s)
+    report(
+        capsys,
+        ledger.report(
+            f"Redis Cluster node SIGKILL, older append-only file ({keys_lost} keys lost)",
+            healed_s,
+        ),
+    )
 
 
 def test_writes_answer_503_while_kafka_is_unreachable_and_reads_go_on(
-    fault_stack: FaultStack, client: ChirpClient
+    topology: MultiNodeTopology, client: ChirpClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ledger = Ledger()
     author, reader = register(client, ledger), register(client, ledger)
     follow(client, ledger, reader, author)
-    first = tweet(client, ledger, author, "before the broker stopped")
+    first = tweet(client, ledger, author, "before the brokers stopped")
     wait_for(
         lambda: first in home_ids(client, reader),
         timeout_s=HEAL_S,
         what="the tweet in the reader's home timeline",
     )
-    broker = fault_stack.kafka.pid()
-    assert broker is not None
+    brokers = [broker.pid() for broker in topology.kafka.nodes]
+    assert None not in brokers
 
-    os.kill(broker, signal.SIGSTOP)
+    for pid in brokers:
+        os.kill(pid, signal.SIGSTOP)  # type: ignore[arg-type]
     try:
-        texts = [f"while the broker is stopped #{n}" for n in range(3)]
+        texts = [f"while the brokers are stopped #{n}" for n in range(3)]
 
         def post(text: str) -> httpx.Response:
             return client.http.post("/v1/tweets", json={"text": text}, headers=author.auth)
 
+        started = time.monotonic()
         with ThreadPoolExecutor(len(texts) + 1) as pool:
             refused = list(pool.map(post, texts))
             liked = pool.submit(client.http.put, f"/v1/tweets/{first}/like", headers=reader.auth)
             refused.append(liked.result())
+        refused_within_s = time.monotonic() - started
         for response in refused:
             ledger.sent += 1
             assert response.status_code == 503, response.text
@@ -420,7 +413,8 @@ def test_writes_answer_503_while_kafka_is_unreachable_and_reads_go_on(
             first
         ]
     finally:
-        os.kill(broker, signal.SIGCONT)
+        for pid in brokers:
+            os.kill(pid, signal.SIGCONT)  # type: ignore[arg-type]
     resumed_at = time.monotonic()
 
     posted = taken(lambda: client.post("/v1/tweets", json={"text": "after"}, headers=author.auth))
@@ -429,15 +423,17 @@ def test_writes_answer_503_while_kafka_is_unreachable_and_reads_go_on(
     wait_for(
         lambda: after in home_ids(client, reader),
         timeout_s=HEAL_S,
-        what="the write after the broker came back in the reader's home timeline",
+        what="the write after the brokers came back in the reader's home timeline",
     )
     healed_s = time.monotonic() - resumed_at
     ledger.send(posted, lambda: after in home_ids(client, reader))
     # A 503 said the write may or may not be recorded: the producer may still deliver it.
     late = [t["text"] for t in served(client, f"/v1/users/{author.handle}/tweets")["data"]]
     assert ledger.found() == len(ledger.acknowledged)
-    ledger.report("Kafka unreachable (SIGSTOP)", healed_s)
-    print(
-        "[Kafka unreachable (SIGSTOP)] refused tweets found afterwards all the same: "
-        f"{sum(1 for text in texts if text in late)} of {len(texts)}"
+    report(capsys, ledger.report("Kafka unreachable (every broker SIGSTOPped)", healed_s))
+    report(
+        capsys,
+        f"the {len(refused)} writes sent meanwhile were all refused with 503 within "
+        f"{refused_within_s:.1f}s; {sum(t in late for t in texts)} of the refused tweets were "
+        "delivered once the brokers answered",
     )
