@@ -27,6 +27,7 @@ on purpose are covered by `test_idempotency_keys.py`.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -91,9 +92,17 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "422",
 """
 
 
+# The fuzzer's summary lines that say how much it tried: operations selected and tested, test
+# cases generated, and its verdict.
+SUMMARY = re.compile(r"Selected:|Tested:|\bgenerated\b|No issues found")
+
+
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)
 def test_the_api_keeps_its_openapi_contract(
-    api_server: ApiProcess, client: ChirpClient, tmp_path: Path
+    api_server: ApiProcess,
+    client: ChirpClient,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     account = client.register()
     command = [
@@ -129,6 +138,9 @@ def test_the_api_keeps_its_openapi_contract(
         check=False,
     )
     assert done.returncode == 0, done.stdout[-30_000:] + done.stderr[-5_000:]
+    summary = [line.strip(" =") for line in done.stdout.splitlines() if SUMMARY.search(line)]
+    with capsys.disabled():  # how much it tried, in the test output
+        print("\n[contract fuzzer] " + "; ".join(summary))
 
 
 def test_a_body_that_is_not_json_is_an_unsupported_media_type(client: ChirpClient) -> None:
