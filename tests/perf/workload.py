@@ -21,7 +21,8 @@ from aiokafka.structs import RecordMetadata
 from domain.events import Event, TweetPosted, UserFollowed, UserRegistered
 from domain.ids import IdGenerator
 from infra.settings import Settings
-from schemas import EventCodec, spec_of
+from infra.wiring import event_codec
+from schemas import spec_of
 from schemas.envelope import Envelope
 from schemas.log import Position
 
@@ -109,8 +110,9 @@ class Produced:
 async def produce(
     settings: Settings, events: Iterator[Event], *, in_flight: int = 20_000
 ) -> Produced:
-    """Bulk-produce events (batched sends, then one wait per window)."""
-    codec = EventCodec()
+    """Bulk-produce events (batched sends, then one wait per window), sealed as the API seals
+    them: each user's key is made with its first event, as registration makes it."""
+    codec = event_codec(settings)
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
         acks="all",
