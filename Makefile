@@ -19,7 +19,7 @@ INSTALL_STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-1
 JARS_STAMP := $(KAFKA_LIBS)/.pom-$(shell sha256sum $(POM) | cut -c1-16)
 
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e)
-PYTEST_FLAGS ?= -q -p no:cacheprovider
+PYTEST_FLAGS ?= -q -p no:cacheprovider --durations=30
 
 .PHONY: help setup run test lint bench clean
 
