@@ -70,7 +70,14 @@ async def services_for(
         enable_idempotence=True,
         linger_ms=5,  # concurrent requests share one produce request to the broker
     )
-    offsets = AIOKafkaConsumer(bootstrap_servers=config.bootstrap_servers, enable_auto_commit=False)
+    offsets = AIOKafkaConsumer(
+        bootstrap_servers=config.bootstrap_servers,
+        enable_auto_commit=False,
+        # Its end-offset lookups go to each partition's leader as the metadata names it; a
+        # NOT_LEADER answer does not refresh the metadata, only its age does (5 minutes by
+        # default): a broker restart must not blind the lag measurement that long.
+        metadata_max_age_ms=5_000,
+    )
     await producer.start()
     await offsets.start()
     try:

@@ -32,6 +32,7 @@ AfterBatch = Callable[[Sequence[EventT], list[LoggedEvent]], Awaitable[None]]
 MAX_RETRY_DELAY_S = 5.0
 IDLE_BEFORE_CHECK_S = 2.0  # no batch for this long: every fetched event has been applied
 RESUME_CHECK_INTERVAL_S = 5.0
+POSITION_WAIT_S = 2.0
 
 
 async def decode_batch(
@@ -89,8 +90,12 @@ class Rewinds:
         fetched = {}
         for tp in partitions:
             try:
-                position = await consumer.position(tp)
+                # Bounded: a position not known yet waits for an offset lookup that may retry
+                # for as long as the consumer's metadata is stale; the next check asks again.
+                position = await asyncio.wait_for(consumer.position(tp), POSITION_WAIT_S)
             except IllegalStateError:  # revoked by a rebalance since the list was taken
+                continue
+            except TimeoutError:
                 continue
             if position is not None:
                 fetched[Position(tp.topic, tp.partition, 0).field] = position

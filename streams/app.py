@@ -21,6 +21,8 @@ from streams.heartbeat import register_heartbeat
 from streams.metrics import WorkerMetrics
 from streams.topics import declare_topics
 
+METADATA_MAX_AGE_MS = 5_000  # see `consumer_metadata_max_age_ms` below
+
 
 def rocksdb_table_options(config: WorkerConfig) -> dict[str, Any]:
     """Options for every RocksDB table: the default block cache is 2 GiB per partition."""
@@ -37,6 +39,11 @@ def create_app(config: WorkerConfig, metrics: WorkerMetrics | None = None) -> fa
         topic_replication_factor=config.replication_factor,
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
+        # aiokafka looks a partition's offsets up at its leader as its metadata names it, and a
+        # NOT_LEADER answer there (leadership moved back to a restarted broker) does not refresh
+        # the metadata: only its age does. Five minutes of that is a worker stuck after a broker
+        # restart; five seconds is a hiccup.
+        consumer_metadata_max_age_ms=METADATA_MAX_AGE_MS,
         producer_acks=-1,
         producer_linger=0.005,  # batch dead letters, repartitioned follows, changelog writes
         broker_session_timeout=config.session_timeout_s,
