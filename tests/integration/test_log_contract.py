@@ -1,12 +1,15 @@
-"""The log is readable without Chirp: kafka-python, the `avro` package and the .avsc files."""
+"""The log is readable without Chirp: kafka-python, the `avro` package and the .avsc files; the
+personal fields, sealed under their author's key, open with AES-256-GCM and that key alone."""
 
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import avro.io
 import avro.schema
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from kafka import KafkaConsumer, TopicPartition
 
 from api.positions import decode_token
@@ -37,7 +40,7 @@ def read_record(
 
 def decode_with_avro_package(value: bytes) -> dict[str, object]:
     assert value[:2] == SINGLE_OBJECT_MAGIC
-    schema = avro.schema.parse((AVSC_DIR / "TweetPosted.avsc").read_text())
+    schema = avro.schema.parse((AVSC_DIR / "TweetPosted.v3.avsc").read_text())
     reader = avro.io.DatumReader(schema)
     decoded: dict[str, object] = reader.read(avro.io.BinaryDecoder(io.BytesIO(value[10:])))
     return decoded
@@ -68,7 +71,21 @@ def test_a_posted_tweet_is_an_avro_record_any_consumer_can_read(
     record = decode_with_avro_package(value)
     assert record["tweet_id"] == int(response.json()["id"])
     assert record["author_id"] == int(author.user_id)
-    assert record["text"] == "Log #contract test"
-    assert record["hashtags"] == ["contract"]
-    assert record["location"] == {"lat": 51.5, "lon": -0.12}
-    assert record["reply_to"] is None and record["media_ids"] == []
+    assert record["hashtags"] == ["contract"]  # not personal: in the clear
+    assert record["reply_to"] is None
+    # The personal fields are blank in the record and sealed: the blob is a format byte, a
+    # 12-byte nonce and AES-256-GCM over their JSON, bound to the event name and the author.
+    assert (record["text"], record["location"], record["media_ids"]) == ("", None, [])
+    blob = record["sealed"]
+    assert isinstance(blob, bytes) and blob[0] == 1
+    key = (
+        (test_settings.personal_keys_path / f"{int(author.user_id) % 100:02d}")
+        .joinpath(f"{author.user_id}.key")
+        .read_bytes()
+    )
+    opened = AESGCM(key).decrypt(blob[1:13], blob[13:], f"TweetPosted:{author.user_id}".encode())
+    assert json.loads(opened) == {
+        "text": "Log #contract test",
+        "media_ids": [],
+        "location": {"lat": 51.5, "lon": -0.12},
+    }
