@@ -23,16 +23,27 @@ from tests.support.read_models import serving_namespace
 from tests.support.redis_snapshot import snapshot
 from tests.support.replay import run_replay
 from tests.support.stacks import Stack
+from tests.support.waiting import wait_for
 
+FRESH_WAIT_S = 30.0
 Entry = tuple[str, str | None, int, list[str]]  # type, target tweet id, count, sample handles
 
 
 def page(client: ChirpClient, account: Account, **params: Any) -> dict[str, Any]:
-    response = client.get("/v1/notifications", params=params, headers=account.auth)
-    assert response.status_code == 200, response.text
-    assert "Chirp-Stale" not in response.headers
-    body: dict[str, Any] = response.json()
-    return body
+    """A page that has applied every write of this client: a stale answer (the worker was
+    slower than the read's wait) is asked again, within a bound."""
+
+    def fresh() -> dict[str, Any] | None:
+        response = client.get("/v1/notifications", params=params, headers=account.auth)
+        assert response.status_code == 200, response.text
+        if "Chirp-Stale" in response.headers:
+            return None
+        body: dict[str, Any] = response.json()
+        return body
+
+    answer = wait_for(fresh, timeout_s=FRESH_WAIT_S, what="a notifications page not stale")
+    assert answer is not None
+    return answer
 
 
 def entries(client: ChirpClient, account: Account, **params: Any) -> list[Entry]:
