@@ -44,11 +44,20 @@ def copy_field(owner: str, field: str) -> str:
 
 async def copy_keys(redis: Any) -> list[str]:
     """One key per primary of a Redis Cluster, each in a slot that primary serves; none on a
-    single Redis."""
+    single Redis. Worked out once per set of primaries (writers ask for every batch)."""
     if not isinstance(redis, RedisCluster):
         return []
     await redis.initialize()  # a new client knows no slots until it first asks (idempotent)
-    primaries = {node.name for node in redis.get_primaries()}
+    primaries = frozenset(node.name for node in redis.get_primaries())
+    if primaries not in _KEYS_OF_PRIMARIES:
+        _KEYS_OF_PRIMARIES[primaries] = _search_keys(redis, primaries)
+    return _KEYS_OF_PRIMARIES[primaries]
+
+
+_KEYS_OF_PRIMARIES: dict[frozenset[str], list[str]] = {}
+
+
+def _search_keys(redis: RedisCluster, primaries: frozenset[str]) -> list[str]:
     keys: dict[str, str] = {}
     for n in range(MAX_TAG_SEARCH):
         key = f"{KEY_PREFIX}:node-positions:{{node{n}}}"

@@ -99,13 +99,6 @@ class ProjectionWriter:
     def __init__(self, redis: Any, projections: Sequence[Projection]) -> None:
         self.redis = redis
         self.projections = tuple(projections)
-        self._copies: list[str] | None = None  # each Cluster node's copy of the positions
-
-    async def node_copies(self) -> list[str]:
-        """The keys of the nodes' copies (`projections.node_positions`), worked out once."""
-        if self._copies is None:
-            self._copies = await copy_keys(self.redis)
-        return self._copies
 
     async def apply(self, batch: Sequence[LoggedEvent]) -> Positions:
         """Apply to the serving versions, and to building versions that have caught up.
@@ -199,7 +192,7 @@ class ProjectionWriter:
         self, pending: list[tuple[Target, tuple[list[Event], Positions]]]
     ) -> None:
         moved = [(owner_of(target.keys), advanced) for target, (_, advanced) in pending if advanced]
-        copies = await self.node_copies()
+        copies = await copy_keys(self.redis)
         async with self.redis.pipeline(transaction=False) as pipe:
             if queue_raise(pipe, copies, moved):
                 await pipe.execute()
@@ -213,7 +206,7 @@ class ProjectionWriter:
                 planned.append((projection, Namespace(projection.name, live), False))
             if building is not None:
                 planned.append((projection, Namespace(projection.name, building), True))
-        copies = await self.node_copies()
+        copies = await copy_keys(self.redis)
         async with self.redis.pipeline(transaction=False) as pipe:
             for _, keys, _ in planned:
                 pipe.hgetall(keys.positions_key)
