@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 ALGORITHM = "HS256"
+VERIFIED_TOKENS_KEPT = 10_000  # then the cache starts over
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,9 @@ class TokenIssuer:
     def __init__(self, secret: str, ttl_s: int) -> None:
         self._secret = secret
         self.ttl_s = ttl_s
+        # Tokens verified lately, with their expiry: a request's token is checked by the rate
+        # limiter and again by the route, and a client sends the same one many times.
+        self._verified: dict[str, tuple[Caller, float]] = {}
 
     def issue(self, caller: Caller) -> str:
         now = int(time.time())
@@ -42,15 +46,26 @@ class TokenIssuer:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Caller:
+        known = self._verified.get(token)
+        if known is not None and known[1] > time.time():
+            return known[0]
+        caller, expires_at = self._decode(token)
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            self._verified.clear()
+        self._verified[token] = (caller, expires_at)
+        return caller
+
+    def _decode(self, token: str) -> tuple[Caller, float]:
         try:
             claims = jwt.decode(
                 token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
             )
-            return Caller(
+            caller = Caller(
                 user_id=int(claims["sub"]),
                 handle=str(claims.get("handle", "")),
                 display_name=str(claims.get("name", claims.get("handle", ""))),
             )
+            return caller, float(claims["exp"])
         except (jwt.PyJWTError, ValueError, TypeError) as error:
             raise InvalidToken(str(error)) from error
 

@@ -18,13 +18,14 @@ from api.lag import LagWatch
 from api.metrics import ApiMetrics
 from api.positions import ChirpAfter, decode_token
 from api.problems import Problem
-from api.recent_writes import recent_writes
+from api.recent_writes import positions_of, queue_recent_writes
 from api.services import ApiServices
 from api.use_cases.handlers import UseCases
-from projections.users import is_erased
+from projections.users import queue_is_erased
+from schemas.log import Position
 
 
-def get_services(request: Request) -> ApiServices:
+async def get_services(request: Request) -> ApiServices:
     services: ApiServices = request.app.state.services
     return services
 
@@ -32,7 +33,7 @@ def get_services(request: Request) -> ApiServices:
 Services = Annotated[ApiServices, Depends(get_services)]
 
 
-def get_use_cases(request: Request) -> UseCases:
+async def get_use_cases(request: Request) -> UseCases:
     use_cases: UseCases = request.app.state.use_cases
     return use_cases
 
@@ -48,7 +49,7 @@ async def get_lag_watch(request: Request) -> LagWatch:
 Lags = Annotated[LagWatch, Depends(get_lag_watch)]
 
 
-def get_metrics(request: Request) -> ApiMetrics:
+async def get_metrics(request: Request) -> ApiMetrics:
     metrics: ApiMetrics = request.app.state.metrics
     return metrics
 
@@ -66,7 +67,7 @@ class BearerToken:
     refusal: str = "a bearer token is required"
 
 
-def bearer_token(request: Request, services: Services) -> BearerToken:
+async def bearer_token(request: Request, services: Services) -> BearerToken:
     """The bearer token verified once per request, for routes that require a log-in and for
     reads that need none (those use it only to wait for the caller's own writes)."""
     scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
@@ -81,20 +82,45 @@ def bearer_token(request: Request, services: Services) -> BearerToken:
 Bearer = Annotated[BearerToken, Depends(bearer_token)]
 
 
+@dataclass(frozen=True, slots=True)
+class CallerState:
+    """What one round trip says of the bearer token's user, for every dependency of a request
+    that needs it: whether the account was erased, and the user's latest writes."""
+
+    bearer: BearerToken
+    erased: bool = False
+    latest_writes: tuple[Position, ...] = ()
+
+
+async def caller_state(bearer: Bearer, services: Services) -> CallerState:
+    if bearer.caller is None:
+        return CallerState(bearer)
+    user_id = bearer.caller.user_id
+    users = (await services.read_models.namespaces("users"))["users"]
+    # Both keys are hash-tagged by the user: one slot, one node, one round trip.
+    async with services.redis.pipeline(transaction=False) as pipe:
+        queue_is_erased(pipe, users, user_id)
+        queue_recent_writes(pipe, user_id)
+        erased, members = await pipe.execute()
+    return CallerState(bearer, bool(erased), tuple(positions_of(members)))
+
+
+CallerStateDep = Annotated[CallerState, Depends(caller_state)]
+
+
 async def current_user(
-    bearer: Bearer,
-    services: Services,
+    state: CallerStateDep,
     # Declares the bearer scheme in the OpenAPI document; `bearer` is what is checked.
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     challenge = {"WWW-Authenticate": "Bearer"}
-    if bearer.caller is None:
-        raise Problem(401, bearer.refusal, title="Unauthorized", headers=challenge)
-    # A token outlives its account: an erased account's tokens name nobody (one EXISTS).
-    users = (await services.read_models.namespaces("users"))["users"]
-    if await is_erased(services.redis, users, bearer.caller.user_id):
+    caller = state.bearer.caller
+    if caller is None:
+        raise Problem(401, state.bearer.refusal, title="Unauthorized", headers=challenge)
+    # A token outlives its account: an erased account's tokens name nobody.
+    if state.erased:
         raise Problem(401, "the account was erased", title="Unauthorized", headers=challenge)
-    return bearer.caller
+    return caller
 
 
 CurrentUser = Annotated[Caller, Depends(current_user)]
@@ -106,7 +132,7 @@ CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", include_i
 CursorText = Annotated[str, StringConstraints(pattern=CURSOR_PATTERN)]
 
 
-def json_body(
+async def json_body(
     content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
     """A body sent as anything but JSON is refused with 415 (no type at all is read as JSON)."""
@@ -117,7 +143,7 @@ def json_body(
         raise Problem(415, "the request body must be application/json")
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[
         Annotated[str, StringConstraints(min_length=1, max_length=MAX_KEY_LENGTH)]
         | SkipJsonSchema[None],
@@ -152,7 +178,7 @@ class PageQuery(BaseModel):
     )
 
 
-def page(query: Annotated[PageQuery, Query()]) -> Page:
+async def page(query: Annotated[PageQuery, Query()]) -> Page:
     # Any 1-19 digit number is a bound in the listing's order: every cursor matching the
     # pattern pages (an unknown one gives a shorter or empty page), none is refused.
     cursor = query.cursor
@@ -176,24 +202,28 @@ class Freshness:
 def reads(*projections: str, own_writes: bool = True) -> Callable[..., Awaitable[Freshness]]:
     """A dependency that waits (bounded) until these projections have applied the
     `Chirp-After` token and, with `own_writes`, the latest writes of the bearer token's user
-    (one Redis command; none without a token). The answer is stale too while one of them is
-    missing or further behind the log than `/readyz` allows (as last measured: no I/O)."""
+    (from `caller_state`; none without a token). The answer is stale too while one of them
+    is missing or further behind the log than `/readyz` allows (as last measured: no I/O)."""
 
     async def wait_for_position(
         services: Services,
-        bearer: Bearer,
+        state: CallerStateDep,
         lags: Lags,
         chirp_after: ChirpAfter = None,
     ) -> Freshness:
         behind = lags.behind(projections)
         positions = decode_token(chirp_after) if chirp_after is not None else []
-        if own_writes and bearer.caller is not None:
-            positions += await recent_writes(services.redis, bearer.caller.user_id)
+        if own_writes:
+            positions += state.latest_writes
         if not positions:
             return Freshness(stale=behind)
-        applied = await services.read_models.wait_until_applied(
+        read_models = services.read_models
+        applied = await read_models.wait_until_applied(
             projections, positions, services.config.read_wait_default_s
         )
+        if applied and behind:  # a projection just seen applying is no longer missing
+            lags.saw_applied(name for name, _ in read_models.concerned(projections, positions))
+            behind = lags.behind(projections)
         return Freshness(stale=behind or not applied)
 
     return wait_for_position

@@ -123,6 +123,9 @@ class LagWatch:
         self.max_lag_events = max_lag_events
         self.on_measured = on_measured  # e.g. the metrics, told of every measurement
         self.not_ready: frozenset[str] = frozenset()
+        # Of those, the ones missing with few enough events in their topics: a read that saw
+        # one apply a position proves it present before the next measurement does.
+        self._only_missing: frozenset[str] = frozenset()
         self._measured_at = -math.inf
         self._measuring: asyncio.Task[ServingLag | None] | None = None
 
@@ -133,14 +136,28 @@ class LagWatch:
             self._measuring = asyncio.create_task(self._measure_in_background())
         return not self.not_ready.isdisjoint(projections)
 
+    def saw_applied(self, projections: Iterable[str]) -> None:
+        """A read waited for positions of these projections and found them applied."""
+        present = self._only_missing.intersection(projections)
+        if present:
+            self.not_ready -= present
+            self._only_missing -= present
+
     async def measure(self) -> ServingLag:
         """Measure now (bounded by `MEASURE_TIMEOUT_S`) and remember which are not ready."""
         measured = await asyncio.wait_for(measure_serving_lag(self.services), MEASURE_TIMEOUT_S)
-        self.not_ready = frozenset(measured.reasons(self.max_lag_events))
+        self.record(measured)
         self._measured_at = time.monotonic()
         if self.on_measured is not None:
             self.on_measured(measured)
         return measured
+
+    def record(self, measured: ServingLag) -> None:
+        """Remember which projections a measurement found not ready."""
+        self.not_ready = frozenset(measured.reasons(self.max_lag_events))
+        self._only_missing = frozenset(
+            name for name in measured.missing if measured.lags[name] <= self.max_lag_events
+        )
 
     async def _measure_in_background(self) -> ServingLag | None:
         try:

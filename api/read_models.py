@@ -23,29 +23,48 @@ class ReadModels:
         self.topics_read = topics_read  # projection name -> topic names it consumes
         self._pointers: Pointers = {}
         self._pointers_read_at = -POINTERS_TTL_S
+        self._pointers_reading: asyncio.Future[None] | None = None
 
     async def namespaces(self, *projections: str) -> dict[str, Namespace]:
         """The serving namespace of each projection.
 
         The pointers are read at most every `POINTERS_TTL_S`, not per request: a rebuild
         keeps the old version serving for a grace period longer than that after its flip.
+        Concurrent requests that find them old share one read.
         """
-        now = time.monotonic()
-        if now - self._pointers_read_at >= POINTERS_TTL_S:
-            self._pointers = await read_pointers(self.redis)
-            self._pointers_read_at = now
+        if time.monotonic() - self._pointers_read_at >= POINTERS_TTL_S:
+            await self._read_pointers()
         return {
             name: Namespace(name, self._pointers.get(serving_field(name), 1))
             for name in projections
         }
 
-    async def applied(self, projections: Sequence[str], positions: Sequence[Position]) -> bool:
-        relevant = [
+    async def _read_pointers(self) -> None:
+        if self._pointers_reading is None:
+            self._pointers_reading = asyncio.ensure_future(self._refresh_pointers())
+        await asyncio.shield(self._pointers_reading)  # one waiter's cancellation stops none
+
+    async def _refresh_pointers(self) -> None:
+        started_at = time.monotonic()
+        try:
+            self._pointers = await read_pointers(self.redis)
+            self._pointers_read_at = started_at
+        finally:
+            self._pointers_reading = None
+
+    def concerned(
+        self, projections: Sequence[str], positions: Sequence[Position]
+    ) -> list[tuple[str, Position]]:
+        """The (projection, position) pairs where the projection reads the position's topic."""
+        return [
             (name, position)
             for name in projections
             for position in positions
             if position.topic in self.topics_read[name]
         ]
+
+    async def applied(self, projections: Sequence[str], positions: Sequence[Position]) -> bool:
+        relevant = self.concerned(projections, positions)
         if not relevant:
             return True
         namespaces = await self.namespaces(*{name for name, _ in relevant})

@@ -12,7 +12,7 @@ Must never hold anything a read cannot do without: losing these keys only drops 
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from projections.base import Namespace, as_text
 from projections.redis_client import RedisClient
@@ -38,12 +38,17 @@ async def remember_write(
 
 async def recent_writes(redis: RedisClient, user_id: int) -> list[Position]:
     """The latest write positions of a user, one per partition written lately (one command)."""
-    members = cast(
-        "list[tuple[bytes | str, float]]",
-        await redis.zrange(recent_writes_key(user_id), 0, -1, withscores=True),
-    )
+    return positions_of(await redis.zrange(recent_writes_key(user_id), 0, -1, withscores=True))
+
+
+def queue_recent_writes(pipe: Any, user_id: int) -> None:
+    """Queues the lookup of `recent_writes` on a pipeline; `positions_of` reads its answer."""
+    pipe.zrange(recent_writes_key(user_id), 0, -1, withscores=True)
+
+
+def positions_of(members: Any) -> list[Position]:
     positions = []
-    for member, offset in members:
+    for member, offset in cast("list[tuple[bytes | str, float]]", members):
         topic, _, partition = as_text(member).rpartition(":")
         positions.append(Position(topic, int(partition), int(offset)))
     return positions

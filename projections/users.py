@@ -232,6 +232,11 @@ async def is_erased(redis: RedisClient, keys: Namespace, user_id: int) -> bool:
     return bool(await redis.exists(erased_key(keys, user_id)))
 
 
+def queue_is_erased(pipe: Any, keys: Namespace, user_id: int) -> None:
+    """Queues `is_erased` on a pipeline (its answer: a count, 1 when erased)."""
+    pipe.exists(erased_key(keys, user_id))
+
+
 def queue_user_id_for_handle(pipe: Any, keys: Namespace, handle: str) -> None:
     """Queues the id registered under a handle (bytes) or None; unlike `user_id_for_handle`
     an erased account's id is answered too."""

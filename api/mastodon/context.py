@@ -15,7 +15,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 from starlette.requests import HTTPConnection
 
 from api.auth import Caller, InvalidToken
-from api.deps import BearerToken, Freshness, reads
+from api.deps import BearerToken, Freshness, caller_state, reads
 from api.mastodon.errors import INVALID_TOKEN, OUTSIDE_SCOPES, MastodonError
 from api.mastodon.scopes import KNOWN, allows
 from api.mastodon.tokens import Grant, OAuthStore
@@ -58,7 +58,10 @@ class Masto:
         wait = reads(*projections)
         chirp_after = self.request.headers.get(AFTER_HEADER)  # honoured as on `/v1`
         freshness: Freshness = await wait(
-            self.services, BearerToken(self.caller), self.request.app.state.lag_watch, chirp_after
+            self.services,
+            await caller_state(BearerToken(self.caller), self.services),
+            self.request.app.state.lag_watch,
+            chirp_after,
         )
         return freshness
 

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from api.deps import BearerToken
+from api.deps import BearerToken, caller_state
 from api.mastodon.context import Masto, MastoDep
 from api.mastodon.entities import account_entity
 from api.mastodon.errors import OUTSIDE_SCOPES, MastodonError, MastodonRoute
@@ -114,7 +114,7 @@ async def _tweet_views(
     fresh = await context.fresh(*search.SEARCH_PROJECTIONS)
     index_fresh = await search.index_freshness(
         services,
-        BearerToken(context.caller),
+        await caller_state(BearerToken(context.caller), services),
         index,
         context.request.headers.get(AFTER_HEADER),
     )

@@ -27,7 +27,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocketDisconnect
 
-from api.deps import BearerToken, reads
+from api.deps import BearerToken, caller_state, reads
 from api.hydration import HYDRATION_PROJECTIONS, TweetSources, hydrate
 from api.live import HOME, NOTIFICATIONS, PUBLIC, Audience, LiveHub, StreamEvent, Subscription
 from api.mastodon.context import bearer_token, grant_for
@@ -251,7 +251,11 @@ async def subscribe(
     once their own latest follows are applied (bounded wait, as the `/v1` reads do)."""
     if stream.audience.home and grant is not None and grant.caller is not None:
         state = connection.app.state
-        await reads("follow_graph")(state.services, BearerToken(grant.caller), state.lag_watch)
+        await reads("follow_graph")(
+            state.services,
+            await caller_state(BearerToken(grant.caller), state.services),
+            state.lag_watch,
+        )
     return await hub_of(connection).subscribe(user_id, stream.audience)
 
 

@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
-from api.deps import BearerToken, Freshness, Page
+from api.deps import BearerToken, Freshness, Page, caller_state
 from api.hydration import HYDRATION_PROJECTIONS, TweetSources, hydrate
 from api.mastodon.context import Masto, MastoDep, scoped
 from api.mastodon.errors import OUTSIDE_SCOPES, MastodonError, MastodonRoute
@@ -123,7 +123,9 @@ async def public(context: PublicStatuses) -> Response:
     services = context.services
     index = search.tweet_index(context.request, services)
     fresh = await context.fresh(*HYDRATION_PROJECTIONS)
-    index_fresh = await search.index_freshness(services, BearerToken(context.caller), index)
+    index_fresh = await search.index_freshness(
+        services, await caller_state(BearerToken(context.caller), services), index
+    )
     spaces = await services.read_models.namespaces(*HYDRATION_PROJECTIONS)
 
     async def read(before: int | None, count: int) -> tuple[list[JsonObject], int | None]:
@@ -145,7 +147,9 @@ async def tag(hashtag: str, context: PublicStatuses) -> Response:
     services = context.services
     index = search.tweet_index(context.request, services)
     fresh = await context.fresh(*search.SEARCH_PROJECTIONS)
-    index_fresh = await search.index_freshness(services, BearerToken(context.caller), index)
+    index_fresh = await search.index_freshness(
+        services, await caller_state(BearerToken(context.caller), services), index
+    )
     words = hashtag.lstrip("#")
 
     async def listing(page: Page) -> Response:

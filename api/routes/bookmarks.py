@@ -14,14 +14,14 @@ from api.models import TweetPage
 from api.responses import json_response, no_content
 from api.routes.tweets import TweetIdPath, tweet_id_in_path
 from api.use_cases.collections import CollectionUseCases
-from api.use_cases.collections_adapters import collection_use_cases
+from api.use_cases.collections_adapters import collection_use_cases_dependency
 from api.views import JsonObject
 from projections.bookmarks import Bookmark, bookmarks_page
 from projections.entries import TimelineEntry
 
 router = APIRouter(prefix="/v1", tags=["bookmarks"])
 
-Collections = Annotated[CollectionUseCases, Depends(collection_use_cases)]
+Collections = Annotated[CollectionUseCases, Depends(collection_use_cases_dependency)]
 # A bookmark names a tweet (anyone's, perhaps posted moments ago: the use case waits for a
 # young id) and depends on the caller's own bookmarks, which are waited for.
 WaitsForBookmarks = Annotated[Freshness, Depends(reads("tweets", "bookmarks"))]

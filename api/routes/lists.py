@@ -36,7 +36,7 @@ from api.responses import created, json_response, no_content
 from api.routes.users import user_list
 from api.services import ApiServices
 from api.use_cases.collections import CollectionUseCases
-from api.use_cases.collections_adapters import collection_use_cases
+from api.use_cases.collections_adapters import collection_use_cases_dependency
 from api.use_cases.errors import ListNotFound
 from api.views import JsonObject, iso_time
 from domain.collections import MAX_LIST_MEMBERS, MAX_LIST_NAME_CHARS
@@ -55,7 +55,7 @@ from projections.user_timelines import timeline_page_command
 
 router = APIRouter(prefix="/v1/lists", tags=["lists"])
 
-Collections = Annotated[CollectionUseCases, Depends(collection_use_cases)]
+Collections = Annotated[CollectionUseCases, Depends(collection_use_cases_dependency)]
 ListIdPath = Annotated[str, Path(max_length=20, description="List id (decimal string)")]
 HandlePath = Annotated[str, Path(max_length=64)]
 # Writes decide on the caller's own lists: the caller's latest writes are waited for.

@@ -18,11 +18,10 @@ from pydantic.json_schema import SkipJsonSchema
 from starlette.responses import Response
 
 from api import contract
-from api.deps import Bearer, CursorText, Freshness, Services, reads
+from api.deps import CallerStateDep, CursorText, Freshness, Services, reads
 from api.hydration import HYDRATION_PROJECTIONS, TweetSources, hydrate
 from api.models import TweetPage, UserPage
 from api.positions import ChirpAfter, decode_token
-from api.recent_writes import recent_writes
 from api.responses import json_response
 from api.views import JsonObject, user_summary
 from domain.search import MAX_QUERY_CHARS, parse_search_query
@@ -88,17 +87,20 @@ def tweet_index(request: Request, services: Services) -> TweetIndexReader:
     return reader
 
 
-TweetIndex = Annotated[TweetIndexReader, Depends(tweet_index)]
+async def tweet_index_dependency(request: Request, services: Services) -> TweetIndexReader:
+    return tweet_index(request, services)  # async: a plain `def` dependency costs a thread hop
+
+
+TweetIndex = Annotated[TweetIndexReader, Depends(tweet_index_dependency)]
 
 
 async def index_freshness(
-    services: Services, bearer: Bearer, index: TweetIndex, chirp_after: ChirpAfter = None
+    services: Services, state: CallerStateDep, index: TweetIndex, chirp_after: ChirpAfter = None
 ) -> Freshness:
     """Waits (bounded) until the index has the tweets of `Chirp-After` and the caller's own
     latest writes: the index's positions are committed with it, so this is exact."""
     positions = decode_token(chirp_after) if chirp_after is not None else []
-    if bearer.caller is not None:
-        positions += await recent_writes(services.redis, bearer.caller.user_id)
+    positions += state.latest_writes
     topic = services.config.topic("tweets")
     wanted = [position for position in positions if position.topic == topic]
     if not wanted:

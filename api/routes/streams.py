@@ -59,7 +59,7 @@ def live_hub_for(services: ApiServices) -> LiveHub:
     return LiveHub(services.redis, feed_space, hydrate, load_followees, describe_accounts)
 
 
-def get_hub(request: Request) -> LiveHub:
+async def get_hub(request: Request) -> LiveHub:
     hub: LiveHub = request.app.state.live_hub
     return hub
 

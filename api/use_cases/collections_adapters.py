@@ -62,3 +62,7 @@ def collection_use_cases(request: Request) -> CollectionUseCases:
         found = collection_use_cases_for(state.services, state.use_cases)
         state.collection_use_cases = found
     return found
+
+
+async def collection_use_cases_dependency(request: Request) -> CollectionUseCases:
+    return collection_use_cases(request)  # async: a plain `def` dependency costs a thread hop

@@ -108,7 +108,7 @@ class FootprintReadModels:
             before = page[-1]
 
 
-def erasure_use_cases(request: Request) -> ErasureUseCases:
+async def erasure_use_cases(request: Request) -> ErasureUseCases:
     """A dependency: the app's erasure use case, made on first use."""
     state = request.app.state
     found: ErasureUseCases | None = getattr(state, "erasure_use_cases", None)

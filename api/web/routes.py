@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import Caller
-from api.deps import BearerToken, Freshness, Page, reads
+from api.deps import BearerToken, Freshness, Page, caller_state, reads
 from api.hydration import HYDRATION_PROJECTIONS
 from api.problems import READABLE_ERRORS, Problem, readable
 from api.responses import body_of
@@ -95,12 +95,15 @@ class Web:
         """Waits (bounded) for the caller's own latest writes, as the JSON reads do."""
         wait = reads(*projections)
         freshness: Freshness = await wait(
-            self.services, BearerToken(self.caller), self.request.app.state.lag_watch, None
+            self.services,
+            await caller_state(BearerToken(self.caller), self.services),
+            self.request.app.state.lag_watch,
+            None,
         )
         return freshness
 
 
-def web(request: Request) -> Web:
+async def web(request: Request) -> Web:
     services: ApiServices = request.app.state.services
     return Web(
         request, services, request.app.state.use_cases, session_caller(request, services.tokens)
@@ -425,7 +428,9 @@ async def search_page(
             tweets_query = search.SearchTweetsQuery(q=q.strip())
             index = search.tweet_index(web.request, web.services)
             fresh = await web.fresh(*search.SEARCH_PROJECTIONS)
-            index_fresh = await search.index_freshness(web.services, bearer, index)
+            index_fresh = await search.index_freshness(
+                web.services, await caller_state(bearer, web.services), index
+            )
             answer = await search.search_tweets(
                 tweets_query, web.services, index, fresh, index_fresh
             )

@@ -38,7 +38,7 @@ def session_caller(request: Request, tokens: TokenIssuer) -> Caller | None:
         return None
 
 
-def bearer_or_session(
+async def bearer_or_session(
     request: Request,
     services: Services,
     bearer: Bearer,

@@ -146,6 +146,8 @@ def post_to_delivered(
             for author in picked:
                 audience[author].add(user)
     authors = [a for a in authors if audience[a]]
+    for author in set(authors).intersection(listening):
+        audience[author].add(author)  # your own tweets come on your own home stream too
 
     async def run() -> tuple[list[float], list[float], int, int]:
         arrivals: dict[str, list[float]] = defaultdict(list)

@@ -4,7 +4,7 @@ the API from being ready."""
 
 from __future__ import annotations
 
-from api.lag import ServingLag
+from api.lag import LagWatch, ServingLag
 
 TOPICS_READ = {
     "users": frozenset({"chirp.users"}),
@@ -47,3 +47,18 @@ def test_a_serving_version_with_no_positions_is_missing_whatever_the_threshold()
     reasons = measured.reasons(max_lag_events=1_000)
     assert list(reasons) == ["users"]
     assert "users is missing" in reasons["users"]
+
+
+def test_a_read_that_saw_a_missing_projection_apply_clears_only_its_missing() -> None:
+    watch = LagWatch(services=None, max_lag_events=10)  # type: ignore[arg-type]
+    measured = ServingLag.of(
+        {"users": {}, "tweets": {}, "trends": {"chirp.tweets:0": 99}, "likes": {}},
+        LOG_END | {"chirp.users:0": 3, "chirp.users:1": 0},
+        TOPICS_READ,
+    )
+    watch.record(measured)
+    assert watch.not_ready == {"users", "tweets"}  # users: 3 events; tweets: 100
+
+    watch.saw_applied(["users", "tweets"])
+
+    assert watch.not_ready == {"tweets"}  # 100 events behind: still not ready after one read
