@@ -2,9 +2,9 @@
 tweet is searchable after its 201.
 
 The search indexer starts on the bench stack and first indexes the whole log the workload left.
-Then POST /v1/tweets runs open loop at the bench's write rate (that of post-to-visible) while, in turn, Chirp's
-search (20 hydrated tweets a page) and the baseline's canned 20-tweet page are read open loop
-at the same rate, and one client posts tweets with words of their own and polls the search
+Then POST /v1/tweets runs open loop at the bench's write rate (that of post-to-visible) while,
+in turn, Chirp's search (20 hydrated tweets a page) and the baseline's canned 20-tweet page are
+read open loop at 50/s, and one client posts tweets with words of their own and polls the search
 until each is found (the time from its 201 to the first page that shows it).
 """
 
