@@ -493,7 +493,7 @@ def under_writes_rate(results: dict[str, Any], visible_rate: float) -> int:
     rate, or half of what one API process sustained in this run if that is lower. Offered
     beyond the write path's capacity, writes queue without bound and those figures would
     measure the queue (the write path's own latency is reported beside its baseline)."""
-    sustained = results["write_max_rps_1proc"]
+    sustained = float(results["write_max_rps_1proc"])
     return max(1, round(min(visible_rate, UNDER_WRITES_SHARE_OF_CAPACITY * sustained)))
 
 
