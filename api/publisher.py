@@ -52,7 +52,8 @@ class EventPublisher:
         )
         started = time.perf_counter()
         try:
-            metadata = await asyncio.wait_for(send, self.ack_timeout_s)
+            async with asyncio.timeout(self.ack_timeout_s):  # no task of its own, as wait_for
+                metadata = await send
         except TimeoutError:
             raise KafkaTimeoutError(f"no acknowledgement within {self.ack_timeout_s}s") from None
         if self.on_acknowledged is not None:

@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import tantivy
 
@@ -220,6 +221,7 @@ class TweetIndexWriter:
 class Hit:
     rank: int  # 1-based place in the whole result list
     tweet_id: int
+    author_id: int  # from the index: a page is hydrated without reading the tweets first
 
 
 class TweetIndexReader:
@@ -238,6 +240,8 @@ class TweetIndexReader:
     def refresh(self, *, force: bool = False) -> tantivy.Index | None:
         """The serving index, reopened if the pointer moved, reloaded if it is due."""
         now = time.monotonic()
+        if not force and now - self._refreshed_at < self.refresh_s:
+            return self._index  # the common case takes no lock: searches run side by side
         with self._lock:
             if not force and now - self._refreshed_at < self.refresh_s:
                 return self._index
@@ -300,15 +304,12 @@ class TweetIndexReader:
                     [(tantivy.Occur.Must, engine_query), (tantivy.Occur.Must, below)]
                 )
             result = searcher.search(engine_query, limit, count=False, order_by_field="tweet_id")
-            ids = [int(key) for key, _ in result.hits]
-            return [Hit(rank, tweet_id) for rank, tweet_id in enumerate(ids, start=1)]
+            return _hits(searcher, [address for _, address in result.hits], first_rank=1)
         skip = after or 0
         if skip + limit > MAX_RANK:  # the engine keeps offset + limit hits in memory
             return []
         result = searcher.search(engine_query, limit, count=False, offset=skip)
-        addresses = [address for _, address in result.hits]
-        ids = [int(value or 0) for value in searcher.fast_field_values("tweet_id", addresses)]
-        return [Hit(rank, tweet_id) for rank, tweet_id in enumerate(ids, start=skip + 1)]
+        return _hits(searcher, [address for _, address in result.hits], first_rank=skip + 1)
 
     def latest(self, *, limit: int, before: int | None) -> list[int]:
         """Up to `limit` ids of indexed tweets below `before`, newest first: every original
@@ -361,3 +362,15 @@ class TweetIndexReader:
         if not musts:
             return None
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in musts])
+
+
+def _hits(searcher: tantivy.Searcher, addresses: list[Any], *, first_rank: int) -> list[Hit]:
+    """The hits at these document addresses, in order, ids and authors from the fast fields."""
+    tweet_ids = searcher.fast_field_values("tweet_id", addresses)
+    author_ids = searcher.fast_field_values("author_id", addresses)
+    return [
+        Hit(rank, int(tweet_id or 0), int(author_id or 0))
+        for rank, (tweet_id, author_id) in enumerate(
+            zip(tweet_ids, author_ids, strict=True), start=first_rank
+        )
+    ]

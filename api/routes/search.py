@@ -19,12 +19,13 @@ from starlette.responses import Response
 
 from api import contract
 from api.deps import CallerStateDep, CursorText, Freshness, Services, reads
-from api.hydration import HYDRATION_PROJECTIONS, TweetSources, hydrate
+from api.hydration import HYDRATION_PROJECTIONS, TweetSources, hydrate_entries
 from api.models import TweetPage, UserPage
 from api.positions import ChirpAfter, decode_token
 from api.responses import json_response
 from api.views import JsonObject, user_summary
 from domain.search import MAX_QUERY_CHARS, parse_search_query
+from projections.entries import TimelineEntry
 from projections.search_index import Hit, TweetIndexReader
 from projections.users import (
     name_prefix,
@@ -148,9 +149,10 @@ async def search_tweets(
         )
 
     async def resolve(hits: list[Hit]) -> dict[int, JsonObject]:
-        views = await hydrate(
-            redis, TweetSources.of(spaces), [hit.tweet_id for hit in hits], services.profiles
-        )
+        # The index holds originals with their authors: one hydration phase, no tweet reads
+        # before it (a tweet deleted since it was indexed resolves to nothing).
+        entries = [TimelineEntry.tweet(hit.tweet_id, hit.author_id) for hit in hits]
+        views = await hydrate_entries(redis, TweetSources.of(spaces), entries, services.profiles)
         return {
             (hit.rank if by_rank else hit.tweet_id): views[hit.tweet_id]
             for hit in hits
