@@ -300,12 +300,13 @@ def test_an_erased_account_leaves_no_trace_in_any_read_even_after_replays(
 
 def own_events_on_the_log(settings: Settings, user_id: int) -> list[tuple[bytes, Event]]:
     """Every event on the log whose personal fields are the user's, as its stored bytes and as a
-    process started now decodes them (a replay, a new analytics consumer)."""
+    process started now decodes them (a replay, a new analytics consumer), in log order per
+    partition (the order partitions are fetched in varies from one read to the next)."""
     codec = event_codec(settings)
     families = ("users", "tweets", "media")
     reader = LogReader(settings.bootstrap_servers, [settings.topic(f) for f in families])
     unread = {field: end for field, end in reader.log_end.items() if end > 0}
-    found: list[tuple[bytes, Event]] = []
+    found: dict[tuple[str, int, int], tuple[bytes, Event]] = {}
 
     def read_all() -> bool:
         for record in reader.read(10_000, 0.5):
@@ -318,14 +319,14 @@ def own_events_on_the_log(settings: Settings, user_id: int) -> list[tuple[bytes,
                 continue  # other tests put undecodable records on the log
             owner = spec_of(event).sealed_by
             if owner and getattr(event, owner) == user_id:
-                found.append((record.value, event))
+                found[(record.topic, record.partition, record.offset)] = (record.value, event)
         return not unread
 
     try:
         wait_for(read_all, timeout_s=120, what="the whole log read")
     finally:
         reader.close()
-    return found
+    return [found[position] for position in sorted(found)]
 
 
 def test_an_erased_account_s_personal_fields_are_unreadable_on_the_log(
