@@ -4,9 +4,15 @@ offsets, say where each partition resumes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
+import pytest
 from redis import Redis
 
+from infra.settings import Settings
+from infra.topics import end_offsets
+from projections.base import as_text
 from tests.support.client import ChirpClient
 from tests.support.read_models import serving_namespace
 from tests.support.waiting import wait_for
@@ -19,6 +25,30 @@ def lose_user_timelines(redis: Redis) -> None:
     keys = list(redis.scan_iter(match=pattern, count=1000))
     assert keys
     redis.delete(*keys)
+
+
+def caught_up(redis: Redis, settings: Settings) -> bool:
+    """Whether user_timelines has applied every partition of the tweets topic to its end."""
+    raw = redis.hgetall(serving_namespace(redis, "user_timelines").positions_key)
+    applied = {as_text(field): int(offset) for field, offset in raw.items()}
+    ends = end_offsets(settings, [settings.topic("tweets")])
+    return all(
+        applied.get(f"{topic}:{partition}", -1) >= end - 1
+        for (topic, partition), end in ends.items()
+    )
+
+
+@pytest.fixture(autouse=True)
+def whole_again(redis_client: Redis, test_settings: Settings) -> Iterator[None]:
+    """Each test leaves user_timelines caught up on every partition, not only those it reads:
+    the worker reads idle partitions again one check at a time, and the next test must not
+    start while it still does."""
+    yield
+    wait_for(
+        lambda: caught_up(redis_client, test_settings) or None,
+        timeout_s=180,
+        what="user_timelines to have applied the whole tweets topic again",
+    )
 
 
 def texts(base_url: str, handle: str) -> list[str]:
