@@ -36,13 +36,9 @@ async def remember_write(
         await pipe.execute()
 
 
-async def recent_writes(redis: RedisClient, user_id: int) -> list[Position]:
-    """The latest write positions of a user, one per partition written lately (one command)."""
-    return positions_of(await redis.zrange(recent_writes_key(user_id), 0, -1, withscores=True))
-
-
 def queue_recent_writes(pipe: Any, user_id: int) -> None:
-    """Queues the lookup of `recent_writes` on a pipeline; `positions_of` reads its answer."""
+    """Queues the lookup of a user's latest write positions, one per partition written lately;
+    `positions_of` reads its answer."""
     pipe.zrange(recent_writes_key(user_id), 0, -1, withscores=True)
 
 
