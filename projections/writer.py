@@ -230,20 +230,35 @@ class ProjectionWriter:
 
 
 def missing_before(targets: Iterable[Target], batch: Iterable[LoggedEvent]) -> Positions:
-    """Partitions whose first event in the batch lies beyond the next offset a serving
-    version needs, with the offset to read again from (the lowest such need)."""
-    first: Positions = {}
+    """Partitions the batch cannot apply in log order, with the offset to read again from
+    (the lowest next offset a serving version needs).
+
+    That is a partition whose events, read on from the next offset a serving version needs,
+    skip one: its first event lies beyond that offset, or its events jump ahead in the middle
+    of the batch (records fetched before and after a seek or a rebalance). Such a partition is
+    held back whole, so nothing of it is applied past a hole."""
+    offsets: dict[str, list[int]] = {}
     for logged in batch:
-        first.setdefault(logged.position.field, logged.position.offset)
+        offsets.setdefault(logged.position.field, []).append(logged.position.offset)
     gaps: Positions = {}
     for target in targets:
         if target.gate is not None:
             continue  # a building version fed by the live worker waits for its replay
-        for field, offset in first.items():
+        for field, seen in offsets.items():
             needed = target.positions.get(field, -1) + 1
-            if offset > needed:
+            if skips_one(needed, seen):
                 gaps[field] = min(gaps.get(field, needed), needed)
     return gaps
+
+
+def skips_one(needed: int, offsets: Iterable[int]) -> bool:
+    """Whether these offsets, in the order they came, leave out one at or after `needed`
+    (offsets already applied, below what is needed, may come again in between)."""
+    for offset in offsets:
+        if offset > needed:
+            return True
+        needed = max(needed, offset + 1)
+    return False
 
 
 def unapplied(target: Target, batch: Iterable[LoggedEvent]) -> tuple[list[Event], Positions]:

@@ -64,7 +64,9 @@ class Rewinds:
     resumes: when the writer holds a partition back (its projections need earlier events),
     the agent seeks there. Records fetched before the seek arrive first and are held back
     again (each such batch seeks again, which is idempotent), so the partition resumes exactly
-    where it must even when a rebalance seeks it to the committed offset meanwhile. The log's
+    where it must even when a rebalance seeks it to the committed offset meanwhile. A batch
+    whose records of a partition jump ahead in the middle (fetched before and after a seek) is
+    held back the same way, never applied past the hole. The log's
     offsets are contiguous (idempotent, non-transactional producers; no compaction), so a
     partition held back is always read again from the offset it needs.
     """
