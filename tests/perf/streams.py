@@ -5,8 +5,8 @@ for its `ready` event; the API process's resident memory before and after, per s
 the baseline server holding as many idle event streams (sse-starlette, no Chirp code).
 
 Post-to-delivered: followers of a set of ordinary authors listen on their streams while those
-authors post through the API at `rate` per second (open loop); the time from sending each POST
-(and, apart, from its 201) until each listening follower receives the tweet, beside
+authors post through the API at `rate` per second (vegeta, open loop); the time from sending
+each POST (and, apart, from its 201) until each listening follower receives the tweet, beside
 post-to-visible (from the 201 until the home_timelines projection has applied it) measured in
 the same run.
 """
@@ -21,15 +21,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 
+from tests.perf import vegeta
 from tests.perf.http_paths import token_for
 from tests.perf.stack import BenchStack
 from tests.perf.workload import SocialGraph
 
 OPEN_BATCH = 100  # connections opened at once
 READY = b"event: ready"
+ENTRY = b"event: entry"
 
 
 def rss_kb(pid: int) -> int:
@@ -113,21 +114,28 @@ def idle_streams(stack: BenchStack, graph: SocialGraph, connections: int) -> dic
 async def listen(
     url: str, token: str, arrivals: dict[str, list[float]], ready: asyncio.Event
 ) -> None:
-    """Records when each entry arrives, by tweet id, until cancelled."""
-    headers = {"Authorization": f"Bearer {token}"}
-    async with (
-        httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(30, read=None)) as client,
-        client.stream("GET", "/v1/streams/home", headers=headers) as response,
-    ):
-        event = ""
-        async for line in response.aiter_lines():
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-                if event == "ready":
-                    ready.set()
-            elif line.startswith("data:") and event == "entry":
-                tweet = orjson.loads(line.split(":", 1)[1])
-                arrivals[tweet["id"]].append(time.monotonic())
+    """Records when each entry arrives, by tweet id, until cancelled.
+
+    A raw connection, not an HTTP client: 200 listeners parsing lines through httpx cost the
+    bench process more CPU than the API spends serving them, and on two cores that queueing
+    would be measured as delivery time. Each SSE event is one chunk of the response, so the
+    chunk framing only adds lines no event field starts with."""
+    reader, writer = await open_stream(url, "/v1/streams/home", token)
+    ready.set()
+    pending = b""
+    try:
+        while chunk := await reader.read(65536):
+            now = time.time()  # beside vegeta's send times, which are wall-clock
+            pending = (pending + chunk).replace(b"\r\n", b"\n")
+            *events, pending = pending.split(b"\n\n")
+            for event in events:
+                if ENTRY not in event:
+                    continue
+                for line in event.split(b"\n"):
+                    if line.startswith(b"data:"):
+                        arrivals[orjson.loads(line[5:])["id"]].append(now)
+    finally:
+        writer.close()
 
 
 def post_to_delivered(
@@ -149,6 +157,20 @@ def post_to_delivered(
     for author in set(authors).intersection(listening):
         audience[author].add(author)  # your own tweets come on your own home stream too
 
+    index_of = {str(user_id): index for index, user_id in enumerate(graph.user_ids)}
+    targets = [
+        vegeta.target(
+            "POST",
+            f"{stack.api.url}/v1/tweets",
+            {
+                "Authorization": f"Bearer {token_for(graph.user_ids[a], graph.handles[a])}",
+                "Content-Type": "application/json",
+            },
+            orjson.dumps({"text": "live to my followers"}),
+        )
+        for a in (rng.choice(authors) for _ in range(max(1, int(seconds * rate))))
+    ]
+
     async def run() -> tuple[list[float], list[float], int, int]:
         arrivals: dict[str, list[float]] = defaultdict(list)
         readies = [asyncio.Event() for _ in listening]
@@ -159,36 +181,16 @@ def post_to_delivered(
             for u, r in zip(listening, readies, strict=True)
         ]
         await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=120)
+        # The POSTs come from vegeta, open loop: an HTTP client in this process, beside the
+        # listeners, would queue them in its own event loop on this machine's two cores.
+        hits = await vegeta.attack_hits(targets, rate=round(rate), duration_s=seconds)
         sent: dict[str, tuple[float, float, int]] = {}  # id -> sent at, 201 at, listeners
-        failures = 0
-
-        async def post(client: httpx.AsyncClient, author: int) -> None:
-            nonlocal failures
-            token = token_for(graph.user_ids[author], graph.handles[author])
-            at = time.monotonic()
-            try:
-                response = await client.post(
-                    "/v1/tweets",
-                    json={"text": "live to my followers"},
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-            except httpx.HTTPError as error:  # counted and reported, never the end of the run
-                print(f"post failed: {error!r}")
-                failures += 1
-                return
-            if response.status_code != 201:
-                failures += 1
-                return
-            sent[response.json()["id"]] = (at, time.monotonic(), len(audience[author]))
-
-        limits = httpx.Limits(max_connections=256)
-        async with httpx.AsyncClient(base_url=stack.api.url, timeout=30, limits=limits) as client:
-            started = time.monotonic()
-            posts = []
-            for n in range(int(seconds * rate)):
-                await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
-                posts.append(asyncio.create_task(post(client, rng.choice(authors))))
-            await asyncio.gather(*posts)
+        for hit in hits:
+            if hit.status == 201:
+                tweet = orjson.loads(hit.body)
+                listeners_of = len(audience[index_of[tweet["author"]["id"]]])
+                sent[tweet["id"]] = (hit.sent_at, hit.sent_at + hit.latency_s, listeners_of)
+        failures = len(hits) - len(sent)
         expected = sum(listeners for _, _, listeners in sent.values())
         deadline = time.monotonic() + 30
         while sum(len(arrivals[t]) for t in sent) < expected and time.monotonic() < deadline:

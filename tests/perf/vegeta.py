@@ -3,7 +3,10 @@ have returned, so queueing shows up in the latencies (no coordinated omission)."
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import csv
+import io
 import json
 import subprocess
 import tempfile
@@ -54,18 +57,14 @@ def target(method: str, url: str, headers: dict[str, str], body: bytes = b"") ->
     return entry
 
 
-def attack(
-    targets: list[dict[str, Any]], *, rate: int, duration_s: float, max_workers: int = 256
-) -> LoadResult:
-    """rate=0 sends as fast as `max_workers` connections allow (the highest sustained rate)."""
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
-        handle.writelines(json.dumps(entry) + "\n" for entry in targets)
-    vegeta = str(vegeta_binary())
-    attack_cmd = [
-        vegeta,
+def attack_command(
+    targets_file: str, *, rate: int, duration_s: float, max_workers: int
+) -> list[str]:
+    command = [
+        str(vegeta_binary()),
         "attack",
         "-format=json",
-        f"-targets={handle.name}",
+        f"-targets={targets_file}",
         f"-rate={rate}/s",
         f"-duration={duration_s}s",
         f"-max-workers={max_workers}",
@@ -73,14 +72,35 @@ def attack(
         "-keepalive=true",
     ]
     if rate > 0:
-        attack_cmd.append(f"-workers={min(max_workers, 64)}")
+        command.append(f"-workers={min(max_workers, 64)}")
+    return command
+
+
+def targets_file(targets: list[dict[str, Any]]) -> str:
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
+        handle.writelines(json.dumps(entry) + "\n" for entry in targets)
+    return handle.name
+
+
+def attack(
+    targets: list[dict[str, Any]], *, rate: int, duration_s: float, max_workers: int = 256
+) -> LoadResult:
+    """rate=0 sends as fast as `max_workers` connections allow (the highest sustained rate)."""
+    path = targets_file(targets)
     try:
-        attacked = subprocess.run(attack_cmd, capture_output=True, check=True)
+        attacked = subprocess.run(
+            attack_command(path, rate=rate, duration_s=duration_s, max_workers=max_workers),
+            capture_output=True,
+            check=True,
+        )
         reported = subprocess.run(
-            [vegeta, "report", "-type=json"], input=attacked.stdout, capture_output=True, check=True
+            [str(vegeta_binary()), "report", "-type=json"],
+            input=attacked.stdout,
+            capture_output=True,
+            check=True,
         )
     finally:
-        Path(handle.name).unlink(missing_ok=True)
+        Path(path).unlink(missing_ok=True)
     report = json.loads(reported.stdout)
     latencies = report["latencies"]
     requests = int(report["requests"])
@@ -94,3 +114,45 @@ def attack(
         p99_ms=latencies["99th"] / 1e6,
         requests=requests,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One request of an attack: when it left (wall clock), how long its answer took."""
+
+    sent_at: float
+    latency_s: float
+    status: int
+    body: bytes
+
+
+async def attack_hits(
+    targets: list[dict[str, Any]], *, rate: int, duration_s: float, max_workers: int = 256
+) -> list[Hit]:
+    """Each request's own result, for a load whose answers matter one by one. The attack runs
+    as a subprocess, so the caller's event loop goes on meanwhile (listening, say)."""
+    path = targets_file(targets)
+    try:
+        attacking = await asyncio.create_subprocess_exec(
+            *attack_command(path, rate=rate, duration_s=duration_s, max_workers=max_workers),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        attacked, errors = await attacking.communicate()
+        if attacking.returncode != 0:
+            raise RuntimeError(f"vegeta attack failed: {errors.decode()[-2000:]}")
+    finally:
+        Path(path).unlink(missing_ok=True)
+    encoded = subprocess.run(
+        [str(vegeta_binary()), "encode", "-to=csv"], input=attacked, capture_output=True, check=True
+    )
+    # Columns: timestamp (ns), code, latency (ns), bytes out, bytes in, error, body (base64), ...
+    return [
+        Hit(
+            sent_at=int(row[0]) / 1e9,
+            latency_s=int(row[2]) / 1e9,
+            status=int(row[1]),
+            body=base64.b64decode(row[6]),
+        )
+        for row in csv.reader(io.StringIO(encoded.stdout.decode()))
+    ]
