@@ -133,19 +133,13 @@ async def attack_hits(
     as a subprocess, so the caller's event loop goes on meanwhile (listening, say)."""
     path = targets_file(targets)
     try:
-        attacking = await asyncio.create_subprocess_exec(
-            *attack_command(path, rate=rate, duration_s=duration_s, max_workers=max_workers),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        attacked = await run_quietly(
+            attack_command(path, rate=rate, duration_s=duration_s, max_workers=max_workers)
         )
-        attacked, errors = await attacking.communicate()
-        if attacking.returncode != 0:
-            raise RuntimeError(f"vegeta attack failed: {errors.decode()[-2000:]}")
     finally:
         Path(path).unlink(missing_ok=True)
-    encoded = subprocess.run(
-        [str(vegeta_binary()), "encode", "-to=csv"], input=attacked, capture_output=True, check=True
-    )
+    # Not `subprocess.run`: listeners may still be timing arrivals in this event loop.
+    encoded = (await run_quietly([str(vegeta_binary()), "encode", "-to=csv"], attacked)).decode()
     # Columns: timestamp (ns), code, latency (ns), bytes out, bytes in, error, body (base64), ...
     return [
         Hit(
@@ -154,5 +148,19 @@ async def attack_hits(
             status=int(row[1]),
             body=base64.b64decode(row[6]),
         )
-        for row in csv.reader(io.StringIO(encoded.stdout.decode()))
+        for row in csv.reader(io.StringIO(encoded))
     ]
+
+
+async def run_quietly(command: list[str], stdin: bytes = b"") -> bytes:
+    """A subprocess's standard output, without blocking the event loop; raises on failure."""
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, errors = await process.communicate(stdin)
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[:2]} failed: {errors.decode()[-2000:]}")
+    return out
