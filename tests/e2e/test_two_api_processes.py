@@ -11,12 +11,11 @@ import pytest
 from redis import Redis
 
 from api.node_lease import LEASE_KEY_PREFIX
-from api.positions import decode_token, encode_token
 from domain.ids import id_node
 from infra.app_processes import ApiProcess
 from infra.local_services import KafkaBroker, RedisServer
 from infra.settings import Settings
-from tests.support.client import PASSWORD, Account, ChirpClient, random_handle
+from tests.support.client import PASSWORD, Account, ChirpClient, covering_token, random_handle
 from tests.support.stacks import another_api
 
 RACERS = 16
@@ -58,9 +57,7 @@ def test_tweets_posted_through_both_processes_get_distinct_ids(
     finally:
         other.close()
     assert len(set(ids)) == 80
-    both = encode_token(
-        decode_token(client.last_position or "") + decode_token(other.last_position or "")
-    )
+    both = covering_token(client.positions() + other.positions())
     timeline = client.http.get(
         f"/v1/users/{author.handle}/tweets", params={"limit": 100}, headers={"Chirp-After": both}
     )

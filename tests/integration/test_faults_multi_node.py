@@ -19,7 +19,7 @@ import pytest
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from api.positions import decode_token, encode_token
+from api.positions import decode_token
 from domain.events import TweetPosted
 from infra.app_processes import WorkerProcess
 from infra.local_services import KafkaClusterNode, port_accepts
@@ -28,7 +28,7 @@ from infra.multi_node import MultiNodeTopology
 from infra.topics import admin_client, chirp_topics
 from infra.wiring import event_codec
 from schemas.log import Position
-from tests.support.client import Account, ChirpClient
+from tests.support.client import Account, ChirpClient, covering_token
 from tests.support.faults import report
 from tests.support.waiting import wait_for
 
@@ -99,16 +99,6 @@ def post_tweets(base_url: str, author: Account, stop: threading.Event, log: Writ
             log.add(outcome)
 
 
-def latest_per_partition(positions: list[Position]) -> str:
-    """A `Chirp-After` token covering every one of `positions`."""
-    newest: dict[tuple[str, int], Position] = {}
-    for position in positions:
-        key = (position.topic, position.partition)
-        if key not in newest or newest[key].offset < position.offset:
-            newest[key] = position
-    return encode_token(newest.values())
-
-
 def records_at(bootstrap_servers: str, topic: str) -> dict[tuple[int, int], bytes]:
     """Every record of `topic` now in the log, by (partition, offset)."""
 
@@ -152,7 +142,7 @@ def tweets_found_in_log(topology: MultiNodeTopology, acked: list[Outcome]) -> in
 
 def tweets_found_in_projections(base_url: str, acked: list[Outcome]) -> int | None:
     """How many acknowledged tweets the API serves once caught up; None while still stale."""
-    token = latest_per_partition([o.position for o in acked if o.position is not None])
+    token = covering_token([o.position for o in acked if o.position is not None])
     found = 0
     with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_S) as http:
         for outcome in acked:
@@ -355,9 +345,9 @@ def test_a_worker_killed_mid_storm_hands_its_partitions_over_and_counts_stay_exa
     for final, client in results:
         for (_, tweet), liked in final.items():
             expected[tweet] += liked
-        positions.extend(client.written.values())
+        positions.extend(client.positions())
         client.close()
-    token = latest_per_partition(positions)
+    token = covering_token(positions)
 
     def counts_once_caught_up() -> dict[str, int] | None:
         found = {}

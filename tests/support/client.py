@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,16 @@ def random_handle(prefix: str = "u") -> str:
     return f"{prefix}{secrets.token_hex(6)}"[:15]
 
 
+def covering_token(positions: Iterable[Position]) -> str:
+    """A `Chirp-After` token covering every one of `positions`: the newest per partition."""
+    newest: dict[tuple[str, int], Position] = {}
+    for position in positions:
+        partition = (position.topic, position.partition)
+        if partition not in newest or newest[partition].offset < position.offset:
+            newest[partition] = position
+    return encode_token(newest.values())
+
+
 @dataclass
 class Account:
     handle: str
@@ -30,12 +42,16 @@ class Account:
 
 
 class ChirpClient:
-    """Wraps httpx; remembers the last `Chirp-Position` so reads can wait for it."""
+    """Wraps httpx; remembers the newest `Chirp-Position` per partition so reads can wait
+    for every write it made.
+
+    Safe to share between threads: the positions it remembers are read and updated
+    under one lock."""
 
     def __init__(self, base_url: str) -> None:
         self.http = httpx.Client(base_url=base_url, timeout=30.0)
-        self.last_position: str | None = None
         self.written: dict[tuple[str, int], Position] = {}  # newest write per partition
+        self._written_lock = threading.Lock()
 
     def close(self) -> None:
         self.http.close()
@@ -43,15 +59,24 @@ class ChirpClient:
     def _remember(self, response: httpx.Response) -> httpx.Response:
         token = response.headers.get("Chirp-Position")
         if token:
-            self.last_position = token
-            for position in decode_token(token):
-                self.written[(position.topic, position.partition)] = position
+            with self._written_lock:
+                for position in decode_token(token):
+                    partition = (position.topic, position.partition)
+                    known = self.written.get(partition)
+                    if known is None or known.offset < position.offset:
+                        self.written[partition] = position
         return response
+
+    def positions(self) -> list[Position]:
+        """The newest position this client's writes reached on each partition."""
+        with self._written_lock:
+            return list(self.written.values())
 
     def after(self) -> dict[str, str]:
         """A token covering every write this client made, on every partition (session
         consistency: the client reads and acts on everything it wrote)."""
-        return {"Chirp-After": encode_token(self.written.values())} if self.written else {}
+        written = self.positions()
+        return {"Chirp-After": encode_token(written)} if written else {}
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self.after(), **kwargs.pop("headers", {})}
