@@ -1,9 +1,10 @@
 """Applies batches of logged events to projections, exactly once in effect.
 
 Each projection version keeps a positions hash ("topic:partition" -> last applied offset). A
-batch's changes go out in one non-transactional pipeline (on Redis Cluster, one request per
-node), then one script commits the new positions (and, on Redis Cluster, raises each node's
-copy of them: `projections.node_positions`). Every change is idempotent, so a crash
+batch's changes go out in non-transactional pipelines (on Redis Cluster, one request per
+node each; a large fan-out is split so every request completes well within the client's
+socket timeout), then one script commits the new positions (and, on Redis Cluster, raises
+each node's copy of them: `projections.node_positions`). Every change is idempotent, so a crash
 between the two only makes the next worker apply the batch again, with the same result; an
 event at or below the stored position is skipped. This is what lets the changes of one batch
 span hash slots: no transaction has to hold them together.
@@ -49,6 +50,13 @@ log = logging.getLogger(__name__)
 
 Positions = dict[str, int]
 Pointers = dict[str, int]
+
+# Keys of fan-out scripts sent in one pipeline round trip. A whole batch of popular authors'
+# tweets is millions of deliveries: sent at once, Redis stops reading the connection while it
+# runs the first scripts, the write outlasts the client's socket timeout and the batch is
+# retried from the start, for ever. Bounded, each request is a few tens of milliseconds of
+# Redis time, and readers are served between requests.
+PIPELINE_KEYS = 20_000
 
 # KEYS: pointers, positions keys...  ARGV: pointer field count, (field, expected)...,
 #       then per positions key: pair count, (field, offset)...
@@ -147,11 +155,12 @@ class ProjectionWriter:
         }
 
     async def _write(self, pending: list[tuple[Target, tuple[list[Event], Positions]]]) -> None:
-        """Every change of the batch in one pipeline, outside any transaction.
+        """Every change of the batch in non-transactional pipelines, in order.
 
-        Fan-out pushes (see `Projection.pushes`) come first, then each event's changes in log
-        order. Redis serves other clients between the commands, so a fan-out to thousands of
-        timelines never holds it for a whole batch.
+        Fan-out pushes (see `Projection.pushes`) come first, in pipelines of at most
+        `PIPELINE_KEYS` keys, then each event's changes in log order. Redis serves other
+        clients between the commands, so a fan-out to thousands of timelines never holds it
+        for a whole batch.
         """
         calls: list[ScriptCall] = []
         for target, (events, _) in pending:
@@ -160,8 +169,14 @@ class ProjectionWriter:
                 calls.extend(pushes(events, target.keys))
         if not calls and not any(events for _, (events, _) in pending):
             return
+        *full, last = bounded_groups(calls, PIPELINE_KEYS) or [[]]
+        for group in full:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for script, keys, args in group:
+                    script.queue(pipe, keys, args)
+                await pipe.execute()
         async with self.redis.pipeline(transaction=False) as pipe:
-            for script, keys, args in calls:
+            for script, keys, args in last:
                 script.queue(pipe, keys, args)
             for target, (events, _) in pending:
                 for event in events:
@@ -227,6 +242,21 @@ class ProjectionWriter:
                 gate = applied[serving]
             targets.append(Target(projection, keys, applied[keys], gate))
         return targets
+
+
+def bounded_groups(calls: Sequence[ScriptCall], max_keys: int) -> list[list[ScriptCall]]:
+    """The calls in order, split into groups of at most `max_keys` keys (a call with more
+    keys than that is a group of its own)."""
+    groups: list[list[ScriptCall]] = []
+    keys_in_group = 0
+    for call in calls:
+        keys = len(call[1])
+        if not groups or keys_in_group + keys > max_keys:
+            groups.append([])
+            keys_in_group = 0
+        groups[-1].append(call)
+        keys_in_group += keys
+    return groups
 
 
 def missing_before(targets: Iterable[Target], batch: Iterable[LoggedEvent]) -> Positions:

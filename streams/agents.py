@@ -73,9 +73,22 @@ class Rewinds:
 
     def __init__(self) -> None:
         self.last_batch_at = time.monotonic()
+        self.applying = False
 
     def arrived(self) -> None:
+        """A batch arrived: until `done`, what was fetched is still being applied."""
         self.last_batch_at = time.monotonic()
+        self.applying = True
+
+    def done(self) -> None:
+        self.last_batch_at = time.monotonic()
+        self.applying = False
+
+    def idle(self) -> bool:
+        """No batch in hand and none for `IDLE_BEFORE_CHECK_S`. A batch that takes longer
+        than that to apply (a fan-out to millions of timelines) is not idleness: its
+        positions move only once it is written."""
+        return not self.applying and time.monotonic() - self.last_batch_at >= IDLE_BEFORE_CHECK_S
 
     async def seek_back(self, consumer: ConsumerT, gaps: Positions) -> None:
         for field, offset in gaps.items():
@@ -87,7 +100,7 @@ class Rewinds:
         """While no event arrives, what was fetched has been applied: a partition whose
         projections need an offset below the fetch position lost data (a Redis restarted
         from an older snapshot, or wiped), and is read again from there."""
-        if time.monotonic() - self.last_batch_at < IDLE_BEFORE_CHECK_S:
+        if not self.idle():
             return
         fetched = {}
         for tp in partitions:
@@ -103,10 +116,7 @@ class Rewinds:
                 fetched[Position(tp.topic, tp.partition, 0).field] = position
         needed = await writer.resume_points(fetched)
         for field, position in fetched.items():
-            if (
-                needed[field] < position
-                and time.monotonic() - self.last_batch_at >= IDLE_BEFORE_CHECK_S
-            ):
+            if needed[field] < position and self.idle():
                 await self._seek(consumer, field, needed[field])
 
     async def _seek(self, consumer: ConsumerT, field: str, offset: int) -> None:
@@ -206,16 +216,19 @@ def register_projection_agent(
         try:
             async for events in stream.take_events(batch_size, within=batch_within_s):
                 rewinds.arrived()
-                batch = await decode_batch(codec, events, dead_letters, metrics)
-                started = time.perf_counter()
-                gaps = await apply_until_done(writer, batch)
-                if metrics is not None:
-                    record_batch(metrics, family, projections, batch, gaps, started)
-                log_batch(family, events, gaps, started)
-                await rewinds.seek_back(app.consumer, gaps)
-                if after_batch is not None:
-                    applied = [i for i, e in enumerate(batch) if e.position.field not in gaps]
-                    await after_batch([events[i] for i in applied], [batch[i] for i in applied])
+                try:
+                    batch = await decode_batch(codec, events, dead_letters, metrics)
+                    started = time.perf_counter()
+                    gaps = await apply_until_done(writer, batch)
+                    if metrics is not None:
+                        record_batch(metrics, family, projections, batch, gaps, started)
+                    log_batch(family, events, gaps, started)
+                    await rewinds.seek_back(app.consumer, gaps)
+                    if after_batch is not None:
+                        applied = [i for i, e in enumerate(batch) if e.position.field not in gaps]
+                        await after_batch([events[i] for i in applied], [batch[i] for i in applied])
+                finally:
+                    rewinds.done()
         finally:
             await redis.aclose()
 

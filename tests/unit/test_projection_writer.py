@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from projections.base import Namespace
 from projections.likes import LikesProjection
-from projections.writer import Target, missing_before, skips_one, unapplied
+from projections.lua import LuaScript, ScriptCall
+from projections.writer import Target, bounded_groups, missing_before, skips_one, unapplied
 from schemas.log import LoggedEvent, Position
 
 LIKES = "chirp.likes"
@@ -66,3 +67,27 @@ def test_a_batch_without_a_hole_applies_every_offset_from_the_needed_one_up(
     _, advanced = unapplied(target, records)
     last = advanced.get(f"{LIKES}:0", needed - 1)
     assert set(range(needed, last + 1)) <= set(offsets)
+
+
+DELIVER = LuaScript("projections.home_timelines", "deliver_tweets.lua")
+
+
+def call_with(keys: int) -> ScriptCall:
+    return (DELIVER, [f"k{i}" for i in range(keys)], [800])
+
+
+@given(st.lists(st.integers(min_value=0, max_value=120), max_size=40), st.integers(1, 300))
+def test_fan_out_calls_are_sent_in_order_in_groups_of_bounded_keys(
+    sizes: list[int], max_keys: int
+) -> None:
+    calls = [call_with(size) for size in sizes]
+    groups = bounded_groups(calls, max_keys)
+    assert [call for group in groups for call in group] == calls
+    for group in groups:
+        assert group, "no group is empty"
+        assert len(group) == 1 or sum(len(keys) for _, keys, _ in group) <= max_keys
+
+
+def test_a_group_is_closed_only_when_the_next_call_would_overflow_it() -> None:
+    sizes = [len(group) for group in bounded_groups([call_with(5)] * 10, 20)]
+    assert sizes == [4, 4, 2]
