@@ -8,7 +8,9 @@ environment (the wiring passes the DSN, the cluster's nodes and the bound, so a 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import hiredis
 import redis
 import redis.asyncio
 import redis.cluster
@@ -16,6 +18,7 @@ from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import DataError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from projections.redis_client import RedisClient
@@ -34,6 +37,41 @@ AsyncRedisClient = RedisClient
 SyncRedisClient = redis.Redis | redis.RedisCluster
 
 
+class HiredisPackingConnection(redis.asyncio.Connection):
+    """An asyncio connection that packs commands with hiredis's C packer.
+
+    redis-py's blocking client packs with hiredis when it is installed; its asyncio connection
+    packs in Python, about 37 us for a live-feed `XADD` against 4 us, and packing was a third
+    of the worker's time spent in Redis pipelines. The bytes on the wire are the same (unit
+    tests compare both packers), and what neither accepts (None, bools) is still a
+    `DataError`.
+    """
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        name, rest = args[0], args[1:]
+        if isinstance(name, str):
+            args = (*name.encode().split(), *rest)
+        elif b" " in name:
+            args = (*name.split(), *rest)
+        try:
+            return [hiredis.pack_command(args)]
+        except TypeError:  # a bytearray (which hiredis takes as bytes), or no value at all
+            args = tuple(bytes(a) if isinstance(a, bytearray) else a for a in args)
+        try:
+            return [hiredis.pack_command(args)]
+        except TypeError as error:
+            raise DataError(str(error)) from error
+
+
+def pack_with_hiredis(cluster: redis.asyncio.RedisCluster) -> None:
+    """Every node of `cluster`, known now or found later, connects with
+    `HiredisPackingConnection` (redis-py's cluster client takes no connection class)."""
+    cluster.connection_kwargs["connection_class"] = HiredisPackingConnection
+    cluster.nodes_manager.connection_kwargs["connection_class"] = HiredisPackingConnection
+    for node in cluster.startup_nodes:
+        node.connection_class = HiredisPackingConnection
+
+
 def open_redis(
     *,
     dsn: str,
@@ -49,12 +87,15 @@ def open_redis(
     `MaxConnectionsError`. The DSN is not used for a cluster. Close with `await client.aclose()`.
     """
     if cluster_nodes:
-        return redis.asyncio.RedisCluster(
+        cluster = redis.asyncio.RedisCluster(
             startup_nodes=[ClusterNode(host, port) for host, port in cluster_nodes],
             max_connections=max_connections,
         )
+        pack_with_hiredis(cluster)
+        return cluster
     pool = redis.asyncio.BlockingConnectionPool.from_url(
         dsn,
+        connection_class=HiredisPackingConnection,
         max_connections=max_connections,
         timeout=pool_timeout_s,
         retry=command_retry(),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import redis
 import redis.asyncio
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
+from redis.exceptions import DataError
 
-from infra.redis_clients import open_redis, open_sync_redis
+from infra.redis_clients import HiredisPackingConnection, open_redis, open_sync_redis
 from infra.settings import Settings
 
 NODES = (("127.0.0.1", 7001), ("127.0.0.1", 7002), ("127.0.0.1", 7003))
@@ -24,6 +29,7 @@ async def test_without_nodes_it_is_one_server_with_a_bounded_waiting_pool() -> N
         assert (pool.max_connections, pool.timeout) == (7, 3.0)
         kwargs = pool.connection_kwargs
         assert (kwargs["host"], kwargs["port"], kwargs["db"]) == ("127.0.0.1", 6390, 2)
+        assert pool.connection_class is HiredisPackingConnection
     finally:
         await client.aclose()
 
@@ -38,6 +44,11 @@ async def test_with_nodes_it_is_a_cluster_client_bounded_per_node() -> None:
             "127.0.0.1:7003",
         ]
         assert all(node.max_connections == 7 for node in client.startup_nodes)
+        assert all(
+            node.connection_class is HiredisPackingConnection for node in client.startup_nodes
+        )
+        found_later = client.nodes_manager.connection_kwargs["connection_class"]
+        assert found_later is HiredisPackingConnection
     finally:
         await client.aclose()
 
@@ -72,3 +83,31 @@ def test_the_cluster_nodes_setting_is_read_from_the_environment(
 def test_a_malformed_cluster_node_is_refused(nodes: str) -> None:
     with pytest.raises(ValidationError, match=r"CHIRP_REDIS_CLUSTER_NODES: .* is not host:port"):
         Settings(_env_file=None, redis_cluster_nodes=nodes)
+
+
+ARGUMENTS = st.one_of(
+    st.text(),
+    st.binary(),
+    st.integers(),
+    st.floats(allow_nan=False).filter(lambda number: not math.isinf(number) or number > 0),
+    st.binary().map(bytearray),
+    st.binary().map(memoryview),
+)
+
+
+@given(
+    st.sampled_from(["SET", "ZADD", "CLIENT SETNAME", b"XADD", b"OBJECT ENCODING"]),
+    st.lists(ARGUMENTS, max_size=12),
+)
+def test_hiredis_packs_the_bytes_redis_py_packs(name: str | bytes, arguments: list[object]) -> None:
+    args = (name, *arguments)
+    python_packed = b"".join(bytes(c) for c in redis.asyncio.Connection().pack_command(*args))
+    assert b"".join(HiredisPackingConnection().pack_command(*args)) == python_packed
+
+
+@pytest.mark.parametrize("refused", [None, True])
+def test_what_redis_py_refuses_to_pack_hiredis_refuses_too(refused: object) -> None:
+    with pytest.raises(DataError):
+        redis.asyncio.Connection().pack_command("SET", "key", refused)
+    with pytest.raises(DataError):
+        HiredisPackingConnection().pack_command("SET", "key", refused)
