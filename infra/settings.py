@@ -134,7 +134,11 @@ class Settings(BaseSettings):
     trend_step_s: int = Field(60, gt=0)  # ... and step (the size must be a multiple of it)
     trend_baseline_s: int = Field(3600, gt=0)  # the past a trend's score compares against
     projection_batch_size: int = 500
-    projection_batch_within_s: float = 0.01
+    # How long an agent gathers events into a batch (Faust's take window). Each batch has fixed
+    # costs (reading pointers and positions, committing them); a backlog of follows went at
+    # 411/s with 0.01, 497/s with 0.05 and 534/s with 0.1 (2,000 users, 57,625 follows),
+    # while a lone event waits at most the window before it is applied.
+    projection_batch_within_s: float = Field(0.05, gt=0)
     # The worker's Prometheus /metrics (the n-th worker of a deployment: this port + n); 0: none.
     worker_metrics_port: int = Field(9464, ge=0, lt=65536)
 
