@@ -65,7 +65,10 @@ class HiredisPackingConnection(redis.asyncio.Connection):
 
 def pack_with_hiredis(cluster: redis.asyncio.RedisCluster) -> None:
     """Every node of `cluster`, known now or found later, connects with
-    `HiredisPackingConnection` (redis-py's cluster client takes no connection class)."""
+    `HiredisPackingConnection` (redis-py's cluster client takes no connection class). Only
+    plain TCP connections are replaced: a TLS client keeps its own class."""
+    if cluster.connection_kwargs.get("connection_class") is not redis.asyncio.Connection:
+        return
     cluster.connection_kwargs["connection_class"] = HiredisPackingConnection
     cluster.nodes_manager.connection_kwargs["connection_class"] = HiredisPackingConnection
     for node in cluster.startup_nodes:
@@ -95,7 +98,7 @@ def open_redis(
         return cluster
     pool = redis.asyncio.BlockingConnectionPool.from_url(
         dsn,
-        connection_class=HiredisPackingConnection,
+        connection_class=HiredisPackingConnection,  # a rediss:// or unix:// URL keeps its own
         max_connections=max_connections,
         timeout=pool_timeout_s,
         retry=command_retry(),

@@ -7,16 +7,15 @@ single Redis and on a Redis Cluster.
 
 from __future__ import annotations
 
-import asyncio
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from infra.replay import replay
 from infra.settings import Settings
 from tests.support.client import Account, ChirpClient
+from tests.support.replay import replay_in_process
 from tests.support.stacks import Stack
 
 USERS = 5  # below the test celebrity threshold: every author is pushed
@@ -230,7 +229,7 @@ def replay_checked(settings: Settings) -> None:
     """Rebuild every projection the checks read, as `chirp replay` does (in this process:
     `tests/integration/test_replay.py` runs the command itself)."""
     for name in CHECKED_PROJECTIONS:
-        asyncio.run(replay(settings, name, lambda done, total: None, drop_grace_s=0.2))
+        replay_in_process(settings, name, drop_grace_s=0.2)
 
 
 @pytest.mark.parametrize("seed", [7, 2026])

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from api.positions import encode_token
 from infra.app_processes import ApiProcess, WorkerProcess
-from tests.support.client import Account, ChirpClient
+from schemas.log import Position
+from tests.support.client import Account, ChirpClient, covering_token
 from tests.support.waiting import wait_for
 
 TWEETS = 8
@@ -64,13 +64,13 @@ def test_like_counts_are_exact_after_a_crash_mid_storm(
     worker.wait_ready()
 
     expected = dict.fromkeys(tweets, 0)
-    positions = {}
+    positions: list[Position] = []
     for final, thread_client in results:
         for (_, tweet), liked in final.items():
             expected[tweet] += liked
-        positions.update(thread_client.written)
+        positions.extend(thread_client.positions())  # the newest per partition of all wins
         thread_client.close()
-    token = encode_token(positions.values())
+    token = covering_token(positions)
 
     def counts_once_caught_up() -> dict[str, int] | None:
         found = {}
