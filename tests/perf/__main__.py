@@ -10,6 +10,7 @@ worker's follow throughput beside raw consumption of the follows topic), the wri
 paths with one and with two API processes, the home read through the Mastodon API beside
 `/v1`'s, end-to-end fan-out, replay and memory. Prints a
 table and writes one flat JSON object; only a full-size run may write docs/perf/results.json.
+What the run has measured so far is rewritten to var/bench-partial.json after each phase.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ from tests.support.read_models import serving_namespace
 console = Console()
 RESULTS = REPO_ROOT / "docs" / "perf" / "results.json"
 REDUCED_RESULTS = REPO_ROOT / "var" / "bench-quick.json"
+# What a run has measured so far, rewritten after each phase: a run stopped early keeps it.
+PARTIAL_RESULTS = REPO_ROOT / "var" / "bench-partial.json"
 
 # Run sizes: `make bench` uses FULL; `--quick` uses QUICK; single flags override either.
 FULL = {"users": 10_000, "mean_followees": 100, "seconds": 15.0, "fanout_tweets": 1000}
@@ -556,6 +559,11 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def save_partial(results: dict[str, Any]) -> None:
+    PARTIAL_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    PARTIAL_RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+
+
 def main() -> None:
     args = parse_args()
     shape = WorkloadShape(users=args.users, mean_followees=args.mean_followees)
@@ -570,20 +578,25 @@ def main() -> None:
     }
     shutil.rmtree(BENCH_DIR, ignore_errors=True)
     results |= fanout_single_and_cluster(args.fanout_tweets)
+    save_partial(results)
     with running_stack(BENCH_DIR / "stack") as stack:
         graph, loaded = load_workload(stack, shape)
         results |= loaded
         results |= follows_raw_consume(stack.settings, loaded["worker_follow_events_per_s"])
+        save_partial(results)
         with console.status("activating every user (one home timeline read each) ..."):
             asyncio.run(activate(stack.api.url, graph))
         results |= http_paths(stack, graph, args.seconds)
+        save_partial(results)
         results |= mastodon_timelines.home_read_rates(stack, graph, args.seconds)
         results["under_writes_rate"] = under_writes_rate(results, args.visible_rate)
         rate = results["under_writes_rate"]
         results |= search_under_write_load(stack, graph, args.seconds, rate)
         results |= media_uploads(stack, graph, args.seconds)
+        save_partial(results)
         with peak_rss(stack.pids) as fanout_peaks:
             results |= fanout_capacity(stack, graph, args.fanout_tweets)
+            save_partial(results)
             results |= post_to_visible(stack, graph, args)
             with console.status("post-to-delivered on live streams ..."):
                 results |= streams.post_to_delivered(
@@ -595,6 +608,7 @@ def main() -> None:
         with console.status(f"{args.idle_streams} idle live streams on one API process ..."):
             results |= streams.idle_streams(stack, graph, args.idle_streams)
         results |= {f"rss_mib_{name}_fanout": mib for name, mib in fanout_peaks.items()}
+        save_partial(results)
         with peak_rss(stack.pids | {"bench": os.getpid()}) as replay_peaks:
             results |= replay_all(stack)
         results |= {f"rss_mib_{name}_replay": mib for name, mib in replay_peaks.items()}
