@@ -73,6 +73,11 @@ def test_a_follow_made_while_connected_takes_effect_at_once(client: ChirpClient)
     with connected(client, reader) as stream:
         ready(stream)
         client.follow(reader, author)
+        # Follows and tweets are applied by different agents, so the feed may carry a tweet
+        # produced right after a follow before the follow itself; once the follow is read
+        # back (which waits for its batch, live entry included), the stream honours it.
+        following = client.get(f"/v1/users/{reader.handle}/following").json()["data"]
+        assert [user["handle"] for user in following] == [author.handle]
         posted = client.tweet(author, "you just followed me")
         stream.until("entry", with_id(posted["id"]))
 
